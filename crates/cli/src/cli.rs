@@ -1,0 +1,104 @@
+//! The command line: one binary, one subcommand per job.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Customer purchase behaviour analytics for online shops.
+///
+/// Raw transaction exports (CSV, gzip CSV, Excel, Parquet) go in; versioned
+/// Parquet tables of business insights come out, computed by SQL files
+/// under `sql/` on Apache DataFusion and Ballista.
+///
+/// Start with `insights run`: it ingests the bundled sample under `data/`
+/// and writes every insight to `./output`.
+#[derive(Debug, Parser)]
+#[command(name = "insights", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Config file (YAML). Default: ./insights.yaml when it exists.
+    #[arg(long, global = true, env = "INSIGHTS_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Directory of the SQL catalog. Default: ./sql, else the catalog this
+    /// binary was built with.
+    #[arg(long, global = true, env = "INSIGHTS_SQL", value_name = "DIR")]
+    pub sql: Option<PathBuf>,
+    /// Log more (repeat for more detail); logs go to stderr.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Ingest the input, then run the insight catalog and commit the results.
+    ///
+    /// Results go to OUTPUT/runs/RUN_ID/tables/NAME/vVERSION/ as Parquet;
+    /// OUTPUT/manifest.json, written last, names the latest committed run.
+    Run(RunArgs),
+    /// Read raw exports into the curated layer (transactions + quarantine).
+    ///
+    /// Writes OUTPUT/curated/transactions/year_month=YYYY-MM/*.parquet,
+    /// OUTPUT/curated/quarantine/ (lines that could not be read, with the
+    /// reason and their file and line) and OUTPUT/curated/ingest_summary.json.
+    Ingest(IngestArgs),
+    /// List the insights of the catalog with version, parameters and what
+    /// they read.
+    List,
+}
+
+/// How to read the input files.
+#[derive(Debug, Args, Clone, Default)]
+pub struct InputArgs {
+    /// Input format, instead of guessing from the file extension.
+    #[arg(long, value_name = "csv|excel|parquet")]
+    pub format: Option<String>,
+    /// Text encoding of CSV input.
+    #[arg(long, value_name = "auto|utf-8|windows-1252|latin-1")]
+    pub encoding: Option<String>,
+    /// Read only this Excel sheet (default: every sheet).
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
+    /// Dates like 1/2/2011 are 1 February (default: US month-first order).
+    #[arg(long)]
+    pub day_first: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// File, directory or glob of raw exports. Default: the bundled sample.
+    #[arg(long, short, value_name = "INPUT")]
+    pub input: Option<String>,
+    /// Output directory. Default: ./output
+    #[arg(long, short, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Run only these insights (and what they read).
+    #[arg(long, value_name = "NAME", num_args = 1..)]
+    pub only: Vec<String>,
+    /// Set a parameter: NAME=VALUE for every insight declaring NAME, or
+    /// INSIGHT.NAME=VALUE for one.
+    #[arg(long = "param", short = 'p', value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// Task slots of the in-process executor (default: number of cores).
+    #[arg(long, value_name = "N")]
+    pub parallelism: Option<usize>,
+    #[command(flatten)]
+    pub input_args: InputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// File, directory or glob of raw exports.
+    pub input: String,
+    /// Output directory; the curated layer goes to OUTPUT/curated.
+    #[arg(long, short, value_name = "DIR")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub input_args: InputArgs,
+}

@@ -1,0 +1,167 @@
+//! One function per subcommand: resolve settings, call the libraries, print.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use insights_catalog::{Catalog, ParamOverride};
+use insights_engine::{EngineOptions, InsightRecord, RunOptions, RunReport, SOURCE_TABLES};
+use insights_ingest::{IngestOptions, IngestSummary, thousands};
+
+use crate::cli::{Cli, Command, IngestArgs, InputArgs, RunArgs};
+use crate::config::Config;
+
+/// The bundled sample the first run uses, relative to the repository.
+const SAMPLE_INPUT: &str = "data/online_retail_sample.csv.gz";
+/// Where this binary's sources (and their `sql/` and `data/`) were.
+const BUILT_FROM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+
+pub async fn dispatch(cli: Cli) -> Result<()> {
+    crate::logging::init(cli.global.verbose);
+    let config = Config::load(cli.global.config.as_deref())?;
+    let sql_dir = cli.global.sql.clone().or_else(|| config.catalog.clone());
+    match cli.command {
+        Command::Run(args) => run(args, &config, sql_dir).await,
+        Command::Ingest(args) => ingest(args, &config, sql_dir).await,
+        Command::List => list(sql_dir),
+    }
+}
+
+/// `./sql` (or the configured directory), else the catalog of the checkout
+/// this binary was built from.
+fn catalog_dir(configured: Option<PathBuf>) -> PathBuf {
+    configured
+        .or_else(|| Some(PathBuf::from("sql")).filter(|p| p.is_dir()))
+        .unwrap_or_else(|| Path::new(BUILT_FROM).join("sql"))
+}
+
+fn load_catalog(dir: Option<PathBuf>) -> Result<Catalog> {
+    let dir = catalog_dir(dir);
+    if !dir.is_dir() {
+        bail!("SQL catalog directory {} not found (set --sql DIR)", dir.display());
+    }
+    Catalog::load(&dir, &SOURCE_TABLES).context("the SQL catalog is invalid")
+}
+
+fn ingest_options(args: &InputArgs, config: &Config) -> Result<IngestOptions> {
+    let file = &config.ingest;
+    let format = args.format.as_ref().or(file.format.as_ref());
+    let encoding = args.encoding.as_ref().or(file.encoding.as_ref());
+    let delimiter = match file.delimiter {
+        Some(c) if c.is_ascii() => Some(c as u8),
+        Some(c) => bail!("config `ingest.delimiter`: `{c}` is not a single-byte character"),
+        None => None,
+    };
+    Ok(IngestOptions {
+        format: format.map(|f| f.parse()).transpose().map_err(anyhow::Error::msg)?,
+        encoding: encoding.map(|e| e.parse()).transpose().map_err(anyhow::Error::msg)?.unwrap_or_default(),
+        sheet: args.sheet.clone().or_else(|| file.sheet.clone()),
+        delimiter,
+        columns: file.columns.clone(),
+        day_first: args.day_first || file.day_first,
+        timestamp_formats: file.timestamp_formats.clone(),
+        progress: true,
+    })
+}
+
+async fn ingest(args: IngestArgs, config: &Config, sql_dir: Option<PathBuf>) -> Result<()> {
+    let catalog = load_catalog(sql_dir)?;
+    let curation = catalog.curation.as_ref().context("the catalog has no curated/transactions.sql")?;
+    let options = ingest_options(&args.input_args, config)?;
+    let files = insights_ingest::resolve_inputs(&args.input, options.format)?;
+    let dest = args.output.join("curated");
+    let summary = insights_ingest::ingest(&files, &dest, &options, &curation.sql)
+        .await
+        .with_context(|| format!("ingest of {} failed; nothing was written to {}", args.input, dest.display()))?;
+    print_ingest(&summary);
+    println!("curated layer: {}", dest.display());
+    Ok(())
+}
+
+fn print_ingest(summary: &IngestSummary) {
+    if summary.files.len() > 1 {
+        for file in &summary.files {
+            println!(
+                "  {}: {} raw = {} kept + {} duplicates + {} quarantined",
+                file.file,
+                thousands(file.raw_lines),
+                thousands(file.kept),
+                thousands(file.duplicates),
+                thousands(file.quarantined)
+            );
+        }
+    }
+    println!("ingest: {}", summary.accounting_line());
+}
+
+/// Prints each step as it finishes (stderr, so stdout stays for results).
+struct Progress;
+
+impl RunReport for Progress {
+    fn ingested(&self, summary: &IngestSummary) {
+        print_ingest(summary);
+    }
+
+    fn insight_done(&self, record: &InsightRecord) {
+        eprintln!("  done {} v{}: {} rows in {:.2} s", record.name, record.version, thousands(record.rows), record.seconds);
+    }
+}
+
+async fn run(args: RunArgs, config: &Config, sql_dir: Option<PathBuf>) -> Result<()> {
+    let catalog = load_catalog(sql_dir)?;
+    let overrides = args.params.iter().map(|p| ParamOverride::parse(p)).collect::<Result<Vec<_>, _>>()?;
+    let params = catalog.resolve_params(&config.params, &overrides)?;
+    catalog.select(&args.only)?;
+    let input = match args.input.or_else(|| config.input.clone()) {
+        Some(input) => input,
+        None if Path::new(SAMPLE_INPUT).exists() => SAMPLE_INPUT.to_string(),
+        None => Path::new(BUILT_FROM).join(SAMPLE_INPUT).display().to_string(),
+    };
+    let output = args.output.or_else(|| config.output.clone()).unwrap_or_else(|| PathBuf::from("output"));
+    let category_rules = config.category_rules.clone().unwrap_or_else(|| catalog.dir.join("category_rules.yaml"));
+    let mut engine = EngineOptions::default();
+    if let Some(n) = args.parallelism {
+        engine.parallelism = n.max(1);
+    }
+    let options = RunOptions {
+        input: input.clone(),
+        output: output.clone(),
+        only: args.only,
+        params,
+        ingest: ingest_options(&args.input_args, config)?,
+        engine,
+        category_rules,
+    };
+    eprintln!("running on {} ({input})", if options.engine.scheduler.is_some() { "the cluster" } else { "Ballista standalone" });
+    let manifest = insights_engine::run(&catalog, &options, &Progress)
+        .await
+        .with_context(|| format!("run failed; the last committed results in {} are unchanged", output.display()))?;
+    println!();
+    println!("{:<24} {:>8} {:>10} {:>9}", "insight", "version", "rows", "seconds");
+    for record in &manifest.insights {
+        println!("{:<24} {:>8} {:>10} {:>9.2}", record.name, format!("v{}", record.version), thousands(record.rows), record.seconds);
+    }
+    println!();
+    println!("run {} committed", manifest.run_id);
+    println!("results:  {}", output.join("runs").join(&manifest.run_id).join("tables").display());
+    println!("manifest: {}", output.join(insights_engine::MANIFEST_FILE).display());
+    Ok(())
+}
+
+fn list(sql_dir: Option<PathBuf>) -> Result<()> {
+    let catalog = load_catalog(sql_dir)?;
+    println!("catalog: {}", catalog.dir.display());
+    for model in catalog.insights() {
+        println!();
+        println!("{} v{}  ({})", model.name(), model.version(), model.path.display());
+        println!("  {}", model.summary());
+        for param in &model.params {
+            println!("  param {}: {} = {}  -- {}", param.name, param.ty.name(), param.default, param.description);
+        }
+        let reads: Vec<&str> = model.dependencies.iter().map(String::as_str).collect();
+        println!("  reads: {}", reads.join(", "));
+    }
+    let staging: Vec<String> = catalog.staging().map(|m| format!("{} v{}", m.name(), m.version())).collect();
+    println!();
+    println!("staging views: {}", staging.join(", "));
+    Ok(())
+}

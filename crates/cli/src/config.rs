@@ -1,0 +1,62 @@
+//! `insights.yaml`: the settings an analyst keeps with a project. Flags
+//! override the file; the file overrides the defaults.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+
+pub const DEFAULT_CONFIG: &str = "insights.yaml";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Default input (file, directory or glob).
+    pub input: Option<String>,
+    /// Default output directory.
+    pub output: Option<PathBuf>,
+    /// SQL catalog directory.
+    pub catalog: Option<PathBuf>,
+    /// Category rules file (default: CATALOG/category_rules.yaml).
+    pub category_rules: Option<PathBuf>,
+    #[serde(default)]
+    pub ingest: IngestConfig,
+    /// Parameter values per insight: `params: {top_customers: {limit: 50}}`.
+    #[serde(default)]
+    pub params: BTreeMap<String, BTreeMap<String, serde_yaml::Value>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngestConfig {
+    pub format: Option<String>,
+    pub encoding: Option<String>,
+    pub sheet: Option<String>,
+    /// Single-character field delimiter (default: guessed).
+    pub delimiter: Option<char>,
+    #[serde(default)]
+    pub day_first: bool,
+    /// Extra chrono formats for invoice timestamps, tried first.
+    #[serde(default)]
+    pub timestamp_formats: Vec<String>,
+    /// Canonical column -> header name in the input.
+    #[serde(default)]
+    pub columns: BTreeMap<String, String>,
+}
+
+impl Config {
+    /// Loads `path`, or `./insights.yaml` when no path is given and it exists.
+    pub fn load(path: Option<&Path>) -> Result<Self> {
+        let path = match path {
+            Some(path) => path.to_path_buf(),
+            None if Path::new(DEFAULT_CONFIG).exists() => PathBuf::from(DEFAULT_CONFIG),
+            None => return Ok(Self::default()),
+        };
+        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read config file {}", path.display()))?;
+        if text.trim().is_empty() {
+            return Ok(Self::default());
+        }
+        serde_yaml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+    }
+}

@@ -1,0 +1,171 @@
+//! `insights run`, `list` and the catalog as a user drives them on the
+//! bundled sample.
+
+mod util;
+
+use std::path::Path;
+
+use util::{insights, read_parquet, repo, row_count};
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+fn sample() -> String {
+    repo().join("data/online_retail_sample.csv.gz").display().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn run_on_the_sample_commits_every_insight_and_leaves_no_temporary_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let temp = dir.path().join("tmp");
+    std::fs::create_dir_all(&temp).unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_insights"))
+        .args(["run", "--input", &sample(), "--output", "out"])
+        .current_dir(dir.path())
+        .env("TMPDIR", &temp)
+        .output()
+        .unwrap();
+    let run = util::Run { output };
+    let stdout = run.ok();
+    assert!(stdout.contains("23,456 raw = "), "{stdout}");
+    assert!(stdout.contains("manifest: out/manifest.json"), "{stdout}");
+    let manifest = insights_engine::Manifest::load(&dir.path().join("out")).unwrap();
+    assert_eq!(manifest.insights.len(), 13);
+    assert_eq!(manifest.engine, "standalone");
+    for record in &manifest.insights {
+        assert!(stdout.contains(&record.name), "{stdout}");
+        assert!(record.path.ends_with(&format!("tables/{}/v{}", record.name, record.version)));
+        assert_eq!(record.sha256.len(), 64);
+        let batches = read_parquet(&dir.path().join("out").join(&record.path)).await;
+        assert_eq!(row_count(&batches) as u64, record.rows, "{}", record.name);
+    }
+    assert!(manifest.insight("top_products").unwrap().rows > 1000);
+    assert_eq!(manifest.parameters["top_customers"]["limit"], 100);
+    let leftovers: Vec<_> = std::fs::read_dir(&temp).unwrap().collect();
+    assert!(leftovers.is_empty(), "temporary data left behind: {leftovers:?}");
+    let runs: Vec<_> = std::fs::read_dir(dir.path().join("out/runs")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(runs, [std::ffi::OsString::from(&manifest.run_id)]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_runs_the_insight_and_what_it_reads_and_params_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let stdout = insights(
+        dir.path(),
+        &["run", "--input", &sample(), "--output", "out", "--only", "top_customers", "--param", "limit=7"],
+    )
+    .ok();
+    let manifest = insights_engine::Manifest::load(&dir.path().join("out")).unwrap();
+    let names: Vec<&str> = manifest.insights.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(names, ["customer_rfm", "top_customers"], "{stdout}");
+    assert_eq!(manifest.insight("top_customers").unwrap().rows, 7);
+
+    let err = insights(dir.path(), &["run", "--input", &sample(), "--output", "out", "--param", "limt=7"]).err();
+    assert!(err.contains("unknown parameter `limt`") && err.contains("limit (int)"), "{err}");
+    let err = insights(dir.path(), &["run", "--input", &sample(), "--output", "out", "--param", "limit=many"]).err();
+    assert!(err.contains("--param limit: expected an integer, got `many`"), "{err}");
+    let err = insights(dir.path(), &["run", "--input", &sample(), "--output", "out", "--only", "top_customer"]).err();
+    assert!(err.contains("unknown insight `top_customer`"), "{err}");
+    // The failed runs left the committed one alone.
+    assert_eq!(insights_engine::Manifest::load(&dir.path().join("out")).unwrap(), manifest);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_run_keeps_the_previous_results() {
+    let dir = tempfile::tempdir().unwrap();
+    insights(dir.path(), &["run", "--input", &sample(), "--output", "out", "--only", "country_sales"]).ok();
+    let before = insights_engine::Manifest::load(&dir.path().join("out")).unwrap();
+    let sql = dir.path().join("sql");
+    copy_dir(&repo().join("sql"), &sql);
+    std::fs::write(
+        sql.join("broken.sql"),
+        "-- name: broken\n-- version: 1\n-- description: fails at run time\nselect no_such_column from sales\n",
+    )
+    .unwrap();
+    let err = insights(dir.path(), &["run", "--sql", "sql", "--input", &sample(), "--output", "out"]).err();
+    assert!(err.contains("insight `broken`") && err.contains("broken.sql") && err.contains("no_such_column"), "{err}");
+    assert!(err.contains("last committed results in out are unchanged"), "{err}");
+    let after = insights_engine::Manifest::load(&dir.path().join("out")).unwrap();
+    assert_eq!(before, after);
+    let table = dir.path().join("out").join(&after.insights[0].path);
+    assert!(row_count(&read_parquet(&table).await) > 0);
+    let runs: Vec<_> = std::fs::read_dir(dir.path().join("out/runs")).unwrap().collect();
+    assert_eq!(runs.len(), 1, "the failed run left a directory behind");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_sql_file_is_a_new_insight() {
+    let dir = tempfile::tempdir().unwrap();
+    let sql = dir.path().join("sql");
+    copy_dir(&repo().join("sql"), &sql);
+    std::fs::write(
+        sql.join("weekend_share.sql"),
+        "-- name: weekend_share\n\
+         -- version: 1\n\
+         -- description: What share of revenue comes in at weekends?\n\
+         -- params:\n\
+         --   weekend_from: {type: int, default: 6, description: first ISO weekday of the weekend}\n\
+         \n\
+         select\n    sum(case when weekday >= $weekend_from then revenue else 0 end) / sum(revenue) as weekend_share\n\
+         from shopping_hours\n",
+    )
+    .unwrap();
+    let listing = insights(dir.path(), &["list", "--sql", "sql"]).ok();
+    assert!(listing.contains("weekend_share v1"), "{listing}");
+    assert!(listing.contains("param weekend_from: int = 6"), "{listing}");
+    assert!(listing.contains("reads: shopping_hours"), "{listing}");
+    let stdout = insights(
+        dir.path(),
+        &["run", "--sql", "sql", "--input", &sample(), "--output", "out", "--only", "weekend_share", "--param", "weekend_from=7"],
+    )
+    .ok();
+    assert!(stdout.contains("weekend_share"), "{stdout}");
+    let manifest = insights_engine::Manifest::load(&dir.path().join("out")).unwrap();
+    let record = manifest.insight("weekend_share").unwrap();
+    assert_eq!(record.path, format!("runs/{}/tables/weekend_share/v1", manifest.run_id));
+    assert_eq!(record.rows, 1);
+}
+
+#[test]
+fn catalog_errors_name_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let sql = dir.path().join("sql");
+    copy_dir(&repo().join("sql"), &sql);
+    let header = "-- name: sneaky\n-- version: 1\n-- description: tries to write\n";
+    std::fs::write(sql.join("sneaky.sql"), format!("{header}drop table sales\n")).unwrap();
+    let err = insights(dir.path(), &["list", "--sql", "sql"]).err();
+    assert!(err.contains("sneaky.sql") && err.contains("not a read-only query"), "{err}");
+    std::fs::write(sql.join("sneaky.sql"), format!("{header}select 1; select 2\n")).unwrap();
+    let err = insights(dir.path(), &["list", "--sql", "sql"]).err();
+    assert!(err.contains("sneaky.sql") && err.contains("2 statements"), "{err}");
+    std::fs::write(sql.join("sneaky.sql"), format!("{header}select * from nowhere\n")).unwrap();
+    let err = insights(dir.path(), &["list", "--sql", "sql"]).err();
+    assert!(err.contains("sneaky.sql") && err.contains("unknown table `nowhere`"), "{err}");
+    std::fs::write(sql.join("sneaky.sql"), format!("{header}select * from sales where quantity > $n\n")).unwrap();
+    let err = insights(dir.path(), &["list", "--sql", "sql"]).err();
+    assert!(err.contains("sneaky.sql") && err.contains("$n"), "{err}");
+}
+
+#[test]
+fn list_shows_every_insight_with_version_description_and_parameters() {
+    let stdout = insights(&repo(), &["list"]).ok();
+    for name in [
+        "top_products", "product_monthly_trend", "shopping_hours", "monthly_sales", "customer_rfm", "top_customers",
+        "segment_summary", "order_value", "category_performance", "country_sales", "cohort_retention",
+        "returns_analysis", "product_affinity",
+    ] {
+        assert!(stdout.contains(&format!("{name} v1")), "{name} missing:\n{stdout}");
+    }
+    assert!(stdout.contains("param min_pair_orders: int = 50"), "{stdout}");
+    assert!(stdout.contains("param as_of: date = null"), "{stdout}");
+}

@@ -1,0 +1,35 @@
+use std::path::PathBuf;
+
+/// Why a run stopped. The previous committed run is untouched in every case.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Catalog(#[from] insights_catalog::CatalogError),
+    #[error(transparent)]
+    Ingest(#[from] insights_ingest::IngestError),
+    #[error("insight `{name}` ({path}) failed")]
+    Insight {
+        name: String,
+        path: PathBuf,
+        #[source]
+        source: datafusion::error::DataFusionError,
+    },
+    #[error("cannot start the Ballista session")]
+    Session(#[source] datafusion::error::DataFusionError),
+    #[error("{0}")]
+    Query(#[from] datafusion::error::DataFusionError),
+    #[error("cannot write {path}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}

@@ -1,0 +1,16 @@
+//! The engine: builds the Ballista session (in-process standalone or a
+//! remote scheduler — the only place the two differ), runs the insight
+//! catalog in dependency order, writes every result as Parquet and commits
+//! the run with a manifest.
+
+mod error;
+mod manifest;
+mod params;
+mod run;
+mod session;
+mod standalone;
+
+pub use error::EngineError;
+pub use manifest::{InsightRecord, MANIFEST_FILE, Manifest};
+pub use run::{RunOptions, RunReport, SOURCE_TABLES, run};
+pub use session::{Engine, EngineOptions};

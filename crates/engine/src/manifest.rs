@@ -1,0 +1,63 @@
+//! `manifest.json`: the record of the latest committed run. It is written
+//! last, atomically, so readers always see a complete run.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use insights_ingest::IngestSummary;
+use serde::{Deserialize, Serialize};
+
+use crate::EngineError;
+
+pub const MANIFEST_FILE: &str = "manifest.json";
+
+/// One insight's result in a run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct InsightRecord {
+    pub name: String,
+    pub version: u32,
+    /// sha256 of the SQL file text that produced the table.
+    pub sha256: String,
+    /// Directory of the Parquet table, relative to the output directory.
+    pub path: String,
+    pub rows: u64,
+    pub seconds: f64,
+}
+
+/// A committed run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Manifest {
+    pub run_id: String,
+    pub started_at: String,
+    pub finished_at: String,
+    /// `standalone` or the scheduler URL.
+    pub engine: String,
+    pub input_files: Vec<String>,
+    /// The curated layer of this run, relative to the output directory.
+    pub curated: String,
+    pub ingest: IngestSummary,
+    pub parameters: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
+    pub insights: Vec<InsightRecord>,
+}
+
+impl Manifest {
+    /// Reads `DIR/manifest.json`.
+    pub fn load(output: &Path) -> Result<Self, EngineError> {
+        let path = output.join(MANIFEST_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|source| EngineError::Read { path: path.clone(), source })?;
+        serde_json::from_str(&text).map_err(|e| EngineError::Invalid { path, message: e.to_string() })
+    }
+
+    /// Writes `DIR/manifest.json` through a temporary file and a rename.
+    pub(crate) fn commit(&self, output: &Path) -> Result<(), EngineError> {
+        let path = output.join(MANIFEST_FILE);
+        let temp = output.join(format!(".{MANIFEST_FILE}.{}", self.run_id));
+        let json = serde_json::to_vec_pretty(self).expect("manifest serialises");
+        std::fs::write(&temp, json).map_err(|source| EngineError::Write { path: temp.clone(), source })?;
+        std::fs::rename(&temp, &path).map_err(|source| EngineError::Write { path, source })
+    }
+
+    pub fn insight(&self, name: &str) -> Option<&InsightRecord> {
+        self.insights.iter().find(|i| i.name == name)
+    }
+}

@@ -1,0 +1,269 @@
+//! One run: ingest the input into the run's curated layer, run the selected
+//! insights on Ballista in dependency order, write each as Parquet, and
+//! commit the run by writing `manifest.json` last.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{SecondsFormat, Utc};
+use datafusion::arrow::array::{AsArray, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, UInt64Type};
+use datafusion::dataframe::DataFrameWriteOptions;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use insights_catalog::{Catalog, Model, Params};
+use insights_ingest::{IngestOptions, TRANSACTIONS_DIR};
+use serde::Deserialize;
+
+use crate::manifest::{InsightRecord, Manifest};
+use crate::params::param_values;
+use crate::{Engine, EngineError, EngineOptions};
+
+/// Tables the engine provides to the catalog; every other table a query
+/// reads is a file of the catalog.
+pub const SOURCE_TABLES: [&str; 2] = ["transactions", "category_rules"];
+
+/// Everything one run needs.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// File, directory or glob of raw exports.
+    pub input: String,
+    pub output: PathBuf,
+    /// Insights to run (with what they read); empty runs all.
+    pub only: Vec<String>,
+    /// Resolved parameters per insight (see `Catalog::resolve_params`).
+    pub params: BTreeMap<String, Params>,
+    pub ingest: IngestOptions,
+    pub engine: EngineOptions,
+    /// YAML file of category rules, in priority order.
+    pub category_rules: PathBuf,
+}
+
+/// What `run` reports as it goes, for a progress display.
+pub trait RunReport {
+    fn ingested(&self, _summary: &insights_ingest::IngestSummary) {}
+    fn insight_done(&self, _record: &InsightRecord) {}
+}
+
+impl RunReport for () {}
+
+/// Runs the pipeline and commits it; returns the committed manifest.
+/// On any error the partial run directory is removed and the previous
+/// `manifest.json` stays as it was.
+pub async fn run(catalog: &Catalog, options: &RunOptions, report: &dyn RunReport) -> Result<Manifest, EngineError> {
+    let started_at = Utc::now();
+    let run_id = format!("{}-{:05}", started_at.format("%Y%m%dT%H%M%S%3fZ"), std::process::id() % 100_000);
+    let output = absolute(&options.output)?;
+    let runs = output.join("runs");
+    let partial = runs.join(format!(".{run_id}.partial"));
+    create_dir(&partial)?;
+    let result = run_into(catalog, options, report, &partial, &run_id).await;
+    let (ingest, insights, input_files, engine) = match result {
+        Ok(done) => done,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&partial);
+            return Err(e);
+        }
+    };
+    let final_dir = runs.join(&run_id);
+    std::fs::rename(&partial, &final_dir).map_err(|source| EngineError::Write { path: final_dir.clone(), source })?;
+    let relative = |path: &str| format!("runs/{run_id}/{path}");
+    let manifest = Manifest {
+        run_id: run_id.clone(),
+        started_at: started_at.to_rfc3339_opts(SecondsFormat::Millis, true),
+        finished_at: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
+        engine,
+        input_files,
+        curated: relative("curated"),
+        ingest,
+        parameters: options
+            .params
+            .iter()
+            .filter(|(name, params)| !params.is_empty() && insights.iter().any(|i| &i.name == *name))
+            .map(|(name, params)| (name.clone(), params.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()))
+            .collect(),
+        insights: insights
+            .into_iter()
+            .map(|record| InsightRecord { path: relative(&record.path), ..record })
+            .collect(),
+    };
+    manifest.commit(&output)?;
+    Ok(manifest)
+}
+
+type RunResult = (insights_ingest::IngestSummary, Vec<InsightRecord>, Vec<String>, String);
+
+async fn run_into(
+    catalog: &Catalog,
+    options: &RunOptions,
+    report: &dyn RunReport,
+    run_dir: &Path,
+    run_id: &str,
+) -> Result<RunResult, EngineError> {
+    let selected = catalog.select(&options.only)?;
+    let curation = catalog.curation.as_ref().ok_or_else(|| EngineError::Invalid {
+        path: catalog.dir.join("curated/transactions.sql"),
+        message: "the catalog has no curation query".into(),
+    })?;
+    let files = insights_ingest::resolve_inputs(&options.input, options.ingest.format)?;
+    let input_files = files.iter().map(|f| f.path.display().to_string()).collect();
+    let curated = run_dir.join("curated");
+    let summary = insights_ingest::ingest(&files, &curated, &options.ingest, &curation.sql).await?;
+    report.ingested(&summary);
+
+    let work_dir = std::env::temp_dir().join(format!("insights-work-{run_id}"));
+    let engine = Engine::start(&options.engine, &work_dir).await?;
+    let ctx = &engine.ctx;
+    register_sources(ctx, &curated, &options.category_rules, &run_dir.join("seeds")).await?;
+    let no_params = Params::new();
+    let params_of = |model: &Model| options.params.get(model.name()).unwrap_or(&no_params);
+    for model in catalog.staging() {
+        let df = plan(ctx, model, params_of(model)).await?;
+        ctx.register_table(model.name(), df.into_view())?;
+    }
+    let mut records = Vec::new();
+    for model in selected {
+        let started = Instant::now();
+        let relative = format!("tables/{}/v{}", model.name(), model.version());
+        let table_dir = run_dir.join(&relative);
+        let insight_error = |source| EngineError::Insight {
+            name: model.name().to_string(),
+            path: model.path.clone(),
+            source,
+        };
+        let df = plan(ctx, model, params_of(model)).await?;
+        let schema = Arc::new(df.schema().as_arrow().clone());
+        let written = df
+            .write_parquet(&format!("{}/", path_str(&table_dir)?), DataFrameWriteOptions::new(), None)
+            .await
+            .map_err(insight_error)?;
+        ensure_table_file(&table_dir, schema)?;
+        ctx.register_parquet(model.name(), &format!("{}/", path_str(&table_dir)?), ParquetReadOptions::default())
+            .await
+            .map_err(insight_error)?;
+        let record = InsightRecord {
+            name: model.name().to_string(),
+            version: model.version(),
+            sha256: model.checksum.clone(),
+            path: relative,
+            rows: written_rows(&written),
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        report.insight_done(&record);
+        records.push(record);
+    }
+    Ok((summary, records, input_files, engine.description.clone()))
+}
+
+/// Plans one catalog query with its parameters bound as values.
+async fn plan(ctx: &SessionContext, model: &Model, params: &Params) -> Result<datafusion::dataframe::DataFrame, EngineError> {
+    let insight_error = |source| EngineError::Insight {
+        name: model.name().to_string(),
+        path: model.path.clone(),
+        source,
+    };
+    ctx.sql(&model.sql)
+        .await
+        .and_then(|df| df.with_param_values(param_values(params)))
+        .map_err(insight_error)
+}
+
+/// Registers `transactions` (the run's curated layer, partitioned by
+/// `year_month`) and `category_rules` (the YAML rules, stored with the run
+/// so executors can read them like any table).
+async fn register_sources(ctx: &SessionContext, curated: &Path, rules_yaml: &Path, seeds: &Path) -> Result<(), EngineError> {
+    let transactions = curated.join(TRANSACTIONS_DIR);
+    let options = ParquetReadOptions::default().table_partition_cols(vec![("year_month".to_string(), DataType::Utf8)]);
+    ctx.register_parquet("transactions", &format!("{}/", path_str(&transactions)?), options).await?;
+    let rules = write_category_rules(rules_yaml, seeds)?;
+    ctx.register_parquet("category_rules", path_str(&rules)?, ParquetReadOptions::default()).await?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CategoryRule {
+    category: String,
+    keywords: Vec<String>,
+}
+
+/// Flattens the rules to `(priority, category, keyword)` rows.
+fn write_category_rules(yaml: &Path, seeds: &Path) -> Result<PathBuf, EngineError> {
+    let text = std::fs::read_to_string(yaml).map_err(|source| EngineError::Read { path: yaml.to_path_buf(), source })?;
+    let rules: Vec<CategoryRule> = serde_yaml::from_str(&text).map_err(|e| EngineError::Invalid {
+        path: yaml.to_path_buf(),
+        message: format!("expected a list of {{category, keywords}}: {e}"),
+    })?;
+    let mut priority = Vec::new();
+    let mut category = Vec::new();
+    let mut keyword = Vec::new();
+    for (index, rule) in rules.iter().enumerate() {
+        for word in &rule.keywords {
+            priority.push(index as i64 + 1);
+            category.push(rule.category.clone());
+            keyword.push(word.to_uppercase());
+        }
+    }
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("priority", DataType::Int64, false),
+        Field::new("category", DataType::Utf8, false),
+        Field::new("keyword", DataType::Utf8, false),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![Arc::new(Int64Array::from(priority)), Arc::new(StringArray::from(category)), Arc::new(StringArray::from(keyword))],
+    )
+    .map_err(datafusion::error::DataFusionError::from)?;
+    create_dir(seeds)?;
+    let path = seeds.join("category_rules.parquet");
+    write_parquet_file(&path, schema, &[batch])?;
+    Ok(path)
+}
+
+/// An empty result writes no file; give it one, so the table (and its
+/// schema) can be read like any other.
+fn ensure_table_file(dir: &Path, schema: datafusion::arrow::datatypes::SchemaRef) -> Result<(), EngineError> {
+    create_dir(dir)?;
+    let has_file = std::fs::read_dir(dir)
+        .map_err(|source| EngineError::Read { path: dir.to_path_buf(), source })?
+        .any(|entry| entry.is_ok_and(|e| e.path().extension().is_some_and(|x| x == "parquet")));
+    if !has_file {
+        write_parquet_file(&dir.join("empty.parquet"), schema, &[])?;
+    }
+    Ok(())
+}
+
+fn write_parquet_file(path: &Path, schema: datafusion::arrow::datatypes::SchemaRef, batches: &[RecordBatch]) -> Result<(), EngineError> {
+    let file = std::fs::File::create(path).map_err(|source| EngineError::Write { path: path.to_path_buf(), source })?;
+    let mut writer = ArrowWriter::try_new(file, schema, None).map_err(datafusion::error::DataFusionError::from)?;
+    for batch in batches {
+        writer.write(batch).map_err(datafusion::error::DataFusionError::from)?;
+    }
+    writer.close().map_err(datafusion::error::DataFusionError::from)?;
+    Ok(())
+}
+
+/// Sums the `count` column that a write returns.
+fn written_rows(batches: &[RecordBatch]) -> u64 {
+    batches
+        .iter()
+        .filter_map(|b| b.column_by_name("count"))
+        .filter_map(|c| c.as_primitive_opt::<UInt64Type>())
+        .flat_map(|c| c.iter().flatten())
+        .sum()
+}
+
+fn path_str(path: &Path) -> Result<&str, EngineError> {
+    path.to_str().ok_or_else(|| EngineError::Invalid { path: path.to_path_buf(), message: "path is not UTF-8".into() })
+}
+
+fn absolute(path: &Path) -> Result<PathBuf, EngineError> {
+    create_dir(path)?;
+    path.canonicalize().map_err(|source| EngineError::Read { path: path.to_path_buf(), source })
+}
+
+fn create_dir(path: &Path) -> Result<(), EngineError> {
+    std::fs::create_dir_all(path).map_err(|source| EngineError::Write { path: path.to_path_buf(), source })
+}

@@ -1,0 +1,211 @@
+//! The ingest driver: read every input into a typed staging file, run the
+//! curation SQL over it, write the curated layer partitioned by month, and
+//! swap it into place only when everything succeeded.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::DateTime;
+use datafusion::arrow::array::{AsArray, RecordBatch, UInt32Array};
+use datafusion::arrow::compute::take_record_batch;
+use datafusion::arrow::datatypes::{Int32Type, Schema, SchemaRef, TimestampMicrosecondType};
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use futures::StreamExt;
+
+use crate::readers::read_file;
+use crate::sink::{Sink, raw_lines_schema, writer_properties};
+use crate::summary::{FileSummary, IngestSummary};
+use crate::{IngestError, IngestOptions, InputFile};
+
+/// Sub-directory of the curated layer holding `transactions`, partitioned
+/// as `year_month=YYYY-MM/`.
+pub const TRANSACTIONS_DIR: &str = "transactions";
+/// Sub-directory holding the quarantined lines.
+pub const QUARANTINE_DIR: &str = "quarantine";
+/// The row accounting of the ingest.
+pub const SUMMARY_FILE: &str = "ingest_summary.json";
+
+/// The curated `transactions` schema as stored (the `year_month` partition
+/// column comes from the directory names).
+pub fn transactions_schema() -> SchemaRef {
+    let raw = raw_lines_schema();
+    Arc::new(Schema::new(raw.fields()[..8].to_vec()))
+}
+
+/// Ingests `files` into the curated layer at `dest` (which is replaced as a
+/// whole, never mixed with an earlier ingest). `curation_sql` reads
+/// `raw_lines` and returns the eight canonical columns plus `source_file`,
+/// the index of the input file holding each kept line's first occurrence.
+pub async fn ingest(
+    files: &[InputFile],
+    dest: &Path,
+    options: &IngestOptions,
+    curation_sql: &str,
+) -> Result<IngestSummary, IngestError> {
+    let work = WorkDir::create(dest)?;
+    let summary = build(files, &work.path, options, curation_sql).await?;
+    work.commit(dest)?;
+    Ok(summary)
+}
+
+async fn build(
+    files: &[InputFile],
+    work: &Path,
+    options: &IngestOptions,
+    curation_sql: &str,
+) -> Result<IngestSummary, IngestError> {
+    let raw_path = work.join(".raw_lines.parquet");
+    let quarantine_dir = work.join(QUARANTINE_DIR);
+    create_dir(&quarantine_dir)?;
+    let quarantine_path = quarantine_dir.join("part-0.parquet");
+
+    let sources = {
+        let (files, options, raw_path) = (files.to_vec(), options.clone(), raw_path.clone());
+        tokio::task::spawn_blocking(move || -> Result<_, IngestError> {
+            let mut sink = Sink::create(&raw_path, &quarantine_path, &options)?;
+            for file in &files {
+                read_file(file, &options, &mut sink)?;
+            }
+            sink.finish()
+        })
+        .await
+        .expect("the reader thread does not panic")?
+    };
+
+    let ctx = SessionContext::new();
+    ctx.register_parquet("raw_lines", raw_path.to_str().expect("utf-8 path"), ParquetReadOptions::default())
+        .await?;
+    let mut stream = ctx.sql(curation_sql).await?.execute_stream().await?;
+    let mut writer = MonthWriter::new(work.join(crate::TRANSACTIONS_DIR));
+    let mut kept = vec![0u64; sources.len()];
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        let source = batch
+            .column_by_name("source_file")
+            .ok_or_else(|| IngestError::Config("the curation SQL must return `source_file`".into()))?
+            .as_primitive::<Int32Type>();
+        for index in source.iter().flatten() {
+            kept[index as usize] += 1;
+        }
+        writer.write(&batch.project(&(0..8).collect::<Vec<_>>())?)?;
+    }
+    writer.close()?;
+    std::fs::remove_file(&raw_path).map_err(|source| IngestError::Write { path: raw_path.clone(), source })?;
+
+    let files = sources
+        .into_iter()
+        .zip(kept)
+        .map(|(counts, kept)| FileSummary {
+            file: counts.name,
+            raw_lines: counts.raw_lines,
+            kept,
+            duplicates: counts.typed - kept,
+            quarantined: counts.quarantined,
+        })
+        .collect();
+    let summary = IngestSummary::from_files(files);
+    let summary_path = work.join(crate::SUMMARY_FILE);
+    let json = serde_json::to_vec_pretty(&summary).expect("summary serialises");
+    std::fs::write(&summary_path, json).map_err(|source| IngestError::Write { path: summary_path, source })?;
+    Ok(summary)
+}
+
+/// One Parquet file per month (`year_month=YYYY-MM/part-0.parquet`), so a
+/// month can be read alone.
+struct MonthWriter {
+    dir: PathBuf,
+    writers: BTreeMap<String, ArrowWriter<File>>,
+}
+
+impl MonthWriter {
+    fn new(dir: PathBuf) -> Self {
+        Self { dir, writers: BTreeMap::new() }
+    }
+
+    fn write(&mut self, batch: &RecordBatch) -> Result<(), IngestError> {
+        let timestamps = batch.column(4).as_primitive::<TimestampMicrosecondType>();
+        let mut rows_by_month: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+        for row in 0..batch.num_rows() {
+            let month = DateTime::from_timestamp_micros(timestamps.value(row))
+                .map(|ts| ts.format("%Y-%m").to_string())
+                .unwrap_or_else(|| "unknown".into());
+            rows_by_month.entry(month).or_default().push(row as u32);
+        }
+        for (month, rows) in rows_by_month {
+            let part = take_record_batch(batch, &UInt32Array::from(rows))?;
+            if !self.writers.contains_key(&month) {
+                let dir = self.dir.join(format!("year_month={month}"));
+                create_dir(&dir)?;
+                let path = dir.join("part-0.parquet");
+                let file = File::create(&path).map_err(|source| IngestError::Write { path, source })?;
+                let writer = ArrowWriter::try_new(file, batch.schema(), Some(writer_properties()))?;
+                self.writers.insert(month.clone(), writer);
+            }
+            self.writers.get_mut(&month).expect("inserted").write(&part)?;
+        }
+        Ok(())
+    }
+
+    fn close(self) -> Result<(), IngestError> {
+        create_dir(&self.dir)?;
+        for writer in self.writers.into_values() {
+            writer.close()?;
+        }
+        Ok(())
+    }
+}
+
+/// A scratch directory beside the destination; removed on drop unless
+/// committed, so a failed ingest leaves nothing behind.
+struct WorkDir {
+    path: PathBuf,
+    committed: bool,
+}
+
+impl WorkDir {
+    fn create(dest: &Path) -> Result<Self, IngestError> {
+        let parent = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        create_dir(parent)?;
+        let name = dest.file_name().and_then(|n| n.to_str()).unwrap_or("curated");
+        let path = parent.join(format!(".{name}.ingest-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        create_dir(&path)?;
+        Ok(Self { path, committed: false })
+    }
+
+    /// Replaces `dest` with the finished work: the old layer is moved aside
+    /// first, so readers see either the old or the new one, never a mix.
+    fn commit(mut self, dest: &Path) -> Result<(), IngestError> {
+        let write_error = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| IngestError::Write { path, source }
+        };
+        let old = self.path.with_extension("old");
+        if dest.exists() {
+            let _ = std::fs::remove_dir_all(&old);
+            std::fs::rename(dest, &old).map_err(write_error(dest))?;
+        }
+        std::fs::rename(&self.path, dest).map_err(write_error(dest))?;
+        self.committed = true;
+        if old.exists() {
+            std::fs::remove_dir_all(&old).map_err(write_error(&old))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+fn create_dir(path: &Path) -> Result<(), IngestError> {
+    std::fs::create_dir_all(path).map_err(|source| IngestError::Write { path: path.to_path_buf(), source })
+}
+

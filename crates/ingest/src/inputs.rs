@@ -1,0 +1,134 @@
+//! Turning the INPUT argument (file, directory or glob) into input files.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::IngestError;
+
+/// The container format of an input file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// Delimited text, plain or gzip-compressed (detected from the content).
+    Csv,
+    /// Excel workbook (`.xlsx`, `.xlsm`, `.xls`).
+    Excel,
+    Parquet,
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "csv" | "tsv" | "txt" => Ok(Self::Csv),
+            "excel" | "xlsx" | "xls" => Ok(Self::Excel),
+            "parquet" => Ok(Self::Parquet),
+            other => Err(format!("unknown format `{other}` (use csv, excel or parquet)")),
+        }
+    }
+}
+
+impl Format {
+    /// Guesses the format from the file name; `None` when unrecognised.
+    pub fn from_path(path: &Path) -> Option<Self> {
+        let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+        let name = name.strip_suffix(".gz").unwrap_or(&name);
+        let extension = name.rsplit_once('.')?.1;
+        extension.parse().ok().or(match extension {
+            "xlsm" => Some(Self::Excel),
+            _ => None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Csv => "CSV",
+            Self::Excel => "Excel",
+            Self::Parquet => "Parquet",
+        }
+    }
+}
+
+/// One file to ingest.
+#[derive(Debug, Clone)]
+pub struct InputFile {
+    pub path: PathBuf,
+    pub format: Format,
+}
+
+/// Expands `input` (a file, a directory read recursively, or a glob) into
+/// files in a stable order. In a directory or glob, files with unknown
+/// extensions are skipped unless `format` forces one.
+pub fn resolve_inputs(input: &str, format: Option<Format>) -> Result<Vec<InputFile>, IngestError> {
+    let path = Path::new(input);
+    let mut paths = Vec::new();
+    let explicit = if input.contains(['*', '?', '[']) {
+        let matches = glob::glob(input).map_err(|e| IngestError::Config(format!("bad glob `{input}`: {e}")))?;
+        for entry in matches {
+            let found = entry.map_err(|e| IngestError::Read {
+                path: e.path().to_path_buf(),
+                source: e.into(),
+            })?;
+            if found.is_file() {
+                paths.push(found);
+            }
+        }
+        false
+    } else if path.is_dir() {
+        collect_dir(path, &mut paths)?;
+        false
+    } else if path.symlink_metadata().is_ok() {
+        paths.push(path.to_path_buf());
+        true
+    } else {
+        return Err(IngestError::InputNotFound(input.to_string()));
+    };
+    paths.sort();
+    let mut files = Vec::new();
+    for path in paths {
+        match format.or_else(|| Format::from_path(&path)) {
+            Some(format) => files.push(InputFile { path, format }),
+            None if explicit => return Err(IngestError::UnknownFormat { path }),
+            None => log::info!("skipping {} (not a recognised input format)", path.display()),
+        }
+    }
+    if files.is_empty() {
+        return Err(IngestError::NoInputs(input.to_string()));
+    }
+    Ok(files)
+}
+
+fn collect_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), IngestError> {
+    let read_error = |source| IngestError::Read {
+        path: dir.to_path_buf(),
+        source,
+    };
+    for entry in std::fs::read_dir(dir).map_err(read_error)? {
+        let path = entry.map_err(read_error)?.path();
+        let hidden = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
+        if hidden {
+            continue;
+        }
+        if path.is_dir() {
+            collect_dir(&path, out)?;
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guesses_formats() {
+        assert_eq!(Format::from_path(Path::new("a/b.csv.gz")), Some(Format::Csv));
+        assert_eq!(Format::from_path(Path::new("B.XLSX")), Some(Format::Excel));
+        assert_eq!(Format::from_path(Path::new("x.parquet")), Some(Format::Parquet));
+        assert_eq!(Format::from_path(Path::new("x.json")), None);
+    }
+}

@@ -1,0 +1,25 @@
+//! Ingest: raw shop exports (CSV, gzip CSV, Excel, Parquet) become the
+//! curated `transactions` layer, with every unreadable line quarantined and
+//! every raw line accounted for.
+//!
+//! Reading is streaming: each input is parsed in fixed-size batches into a
+//! typed staging file, and the cleaning and de-duplication rules run as SQL
+//! (`sql/curated/transactions.sql`) on DataFusion, so memory does not grow
+//! with the size of the input (beyond what de-duplication itself needs).
+
+mod columns;
+mod curate;
+mod error;
+mod inputs;
+mod options;
+mod parse;
+mod readers;
+mod sink;
+mod summary;
+
+pub use columns::CANONICAL_COLUMNS;
+pub use curate::{QUARANTINE_DIR, SUMMARY_FILE, TRANSACTIONS_DIR, ingest, transactions_schema};
+pub use error::IngestError;
+pub use inputs::{Format, InputFile, resolve_inputs};
+pub use options::{Encoding, IngestOptions};
+pub use summary::{FileSummary, IngestSummary, thousands};

@@ -1,0 +1,60 @@
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::Format;
+
+/// Text encoding of CSV inputs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Encoding {
+    /// UTF-8 unless the start of the file is not valid UTF-8, then
+    /// Windows-1252 (what Excel on Windows writes); a BOM always wins.
+    #[default]
+    Auto,
+    Utf8,
+    /// Windows-1252, the superset of Latin-1 that Windows exports use.
+    Windows1252,
+    /// ISO-8859-1; read as Windows-1252, which agrees on every printable byte.
+    Latin1,
+}
+
+impl std::str::FromStr for Encoding {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().replace('_', "-").as_str() {
+            "auto" => Ok(Self::Auto),
+            "utf-8" | "utf8" => Ok(Self::Utf8),
+            "windows-1252" | "cp1252" => Ok(Self::Windows1252),
+            "latin-1" | "latin1" | "iso-8859-1" => Ok(Self::Latin1),
+            other => Err(format!(
+                "unknown encoding `{other}` (use auto, utf-8, windows-1252 or latin-1)"
+            )),
+        }
+    }
+}
+
+/// How to read the inputs. Everything has a default that reads both UCI
+/// exports without configuration.
+#[derive(Debug, Clone, Default)]
+pub struct IngestOptions {
+    /// Overrides the format guessed from the file extension.
+    pub format: Option<Format>,
+    pub encoding: Encoding,
+    /// Read only this Excel sheet (default: every sheet).
+    pub sheet: Option<String>,
+    /// CSV field delimiter (default: guessed from the header line).
+    pub delimiter: Option<u8>,
+    /// Canonical column name -> header name in the input, for exports whose
+    /// headers are neither UCI style.
+    pub columns: BTreeMap<String, String>,
+    /// Read `1/2/2011` as 1 February (day first) instead of the UCI's US
+    /// month-first order.
+    pub day_first: bool,
+    /// Extra chrono formats for invoice timestamps, tried before the
+    /// built-in ones.
+    pub timestamp_formats: Vec<String>,
+    /// Show a progress bar (only when stderr is a terminal).
+    pub progress: bool,
+}

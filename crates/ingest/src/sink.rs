@@ -1,0 +1,241 @@
+//! Where readers deliver lines: typed lines go to the staging Parquet file
+//! the curation SQL reads, rejected lines to the quarantine, and every line
+//! is counted against its source file.
+
+use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    ArrayBuilder, ArrayRef, Decimal128Builder, Int32Builder, Int64Builder, RecordBatch, StringBuilder,
+    TimestampMicrosecondBuilder,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::file::properties::WriterProperties;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::columns::CANONICAL_COLUMNS;
+use crate::parse::LineParser;
+use crate::{IngestError, IngestOptions};
+
+const BATCH_ROWS: usize = 8192;
+
+/// Counts for one input file (or Excel sheet).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SourceCounts {
+    pub name: String,
+    pub raw_lines: u64,
+    pub quarantined: u64,
+    pub typed: u64,
+}
+
+pub(crate) fn raw_lines_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("invoice_no", DataType::Utf8, false),
+        Field::new("stock_code", DataType::Utf8, false),
+        Field::new("description", DataType::Utf8, true),
+        Field::new("quantity", DataType::Int64, false),
+        Field::new("invoice_ts", DataType::Timestamp(TimeUnit::Microsecond, None), false),
+        Field::new("unit_price", DataType::Decimal128(18, 4), false),
+        Field::new("customer_id", DataType::Utf8, true),
+        Field::new("country", DataType::Utf8, true),
+        Field::new("source_file", DataType::Int32, false),
+    ]))
+}
+
+pub(crate) fn quarantine_schema() -> SchemaRef {
+    let mut fields = vec![
+        Field::new("source_file", DataType::Utf8, false),
+        Field::new("line", DataType::Int64, false),
+        Field::new("reason", DataType::Utf8, false),
+        Field::new("raw_record", DataType::Utf8, false),
+    ];
+    fields.extend(CANONICAL_COLUMNS.iter().map(|(name, _)| Field::new(*name, DataType::Utf8, true)));
+    Arc::new(Schema::new(fields))
+}
+
+pub(crate) fn writer_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("valid level")))
+        .build()
+}
+
+pub(crate) struct Sink {
+    parser: LineParser,
+    raw_writer: ArrowWriter<File>,
+    quarantine_writer: ArrowWriter<File>,
+    text: [StringBuilder; 5],
+    quantity: Int64Builder,
+    invoice_ts: TimestampMicrosecondBuilder,
+    unit_price: Decimal128Builder,
+    source_file: Int32Builder,
+    rejected: Vec<(u64, String, Vec<String>, Option<[usize; 8]>)>,
+    pub sources: Vec<SourceCounts>,
+    progress: ProgressBar,
+}
+
+impl Sink {
+    pub fn create(raw_path: &Path, quarantine_path: &Path, options: &IngestOptions) -> Result<Self, IngestError> {
+        let create = |path: &Path| {
+            File::create(path).map_err(|source| IngestError::Write { path: path.to_path_buf(), source })
+        };
+        let props = || Some(writer_properties());
+        let progress = if options.progress {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(ProgressStyle::with_template("{spinner} {msg} {human_pos} lines ({per_sec})").expect("valid template"));
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
+        Ok(Self {
+            parser: LineParser::new(options),
+            raw_writer: ArrowWriter::try_new(create(raw_path)?, raw_lines_schema(), props())?,
+            quarantine_writer: ArrowWriter::try_new(create(quarantine_path)?, quarantine_schema(), props())?,
+            text: Default::default(),
+            quantity: Int64Builder::new(),
+            invoice_ts: TimestampMicrosecondBuilder::new(),
+            unit_price: Decimal128Builder::new().with_precision_and_scale(18, 4)?,
+            source_file: Int32Builder::new(),
+            rejected: Vec::new(),
+            sources: Vec::new(),
+            progress,
+        })
+    }
+
+    /// Starts counting lines against a new source (file or sheet).
+    pub fn start_source(&mut self, name: String) {
+        self.progress.set_message(format!("reading {name}"));
+        self.sources.push(SourceCounts { name, ..Default::default() });
+    }
+
+    fn current(&mut self) -> &mut SourceCounts {
+        self.sources.last_mut().expect("start_source is called first")
+    }
+
+    /// One raw data line; `positions` maps canonical columns to fields.
+    pub fn line(&mut self, line: u64, fields: &[&str], positions: &[usize; 8], expected_fields: usize) -> Result<(), IngestError> {
+        self.current().raw_lines += 1;
+        self.progress.inc(1);
+        if fields.len() != expected_fields {
+            let reason = format!("expected {expected_fields} fields as in the header, found {}", fields.len());
+            return self.reject(line, reason, fields, Some(*positions));
+        }
+        let canonical = positions.map(|p| fields[p]);
+        match self.parser.parse(canonical) {
+            Ok(typed) => {
+                for (builder, value) in self.text.iter_mut().zip([
+                    typed.invoice_no,
+                    typed.stock_code,
+                    typed.description,
+                    typed.customer_id,
+                    typed.country,
+                ]) {
+                    builder.append_value(value);
+                }
+                self.quantity.append_value(typed.quantity);
+                self.invoice_ts.append_value(typed.invoice_ts);
+                self.unit_price.append_value(typed.unit_price);
+                let index = (self.sources.len() - 1) as i32;
+                self.source_file.append_value(index);
+                self.current().typed += 1;
+                if self.quantity.len() >= BATCH_ROWS {
+                    self.flush_lines()?;
+                }
+                Ok(())
+            }
+            Err(reason) => self.reject(line, reason, fields, Some(*positions)),
+        }
+    }
+
+    /// A line that cannot be read at all (e.g. invalid bytes); it is counted
+    /// as a raw line and quarantined.
+    pub fn unreadable(&mut self, line: u64, reason: String, fields: &[&str], positions: Option<[usize; 8]>) -> Result<(), IngestError> {
+        self.current().raw_lines += 1;
+        self.progress.inc(1);
+        self.reject(line, reason, fields, positions)
+    }
+
+    fn reject(&mut self, line: u64, reason: String, fields: &[&str], positions: Option<[usize; 8]>) -> Result<(), IngestError> {
+        self.current().quarantined += 1;
+        let fields = fields.iter().map(|f| f.to_string()).collect();
+        self.rejected.push((line, reason, fields, positions));
+        if self.rejected.len() >= BATCH_ROWS {
+            self.flush_rejected()?;
+        }
+        Ok(())
+    }
+
+    fn flush_lines(&mut self) -> Result<(), IngestError> {
+        if self.quantity.is_empty() {
+            return Ok(());
+        }
+        let [invoice_no, stock_code, description, customer_id, country] = &mut self.text;
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(invoice_no.finish()),
+            Arc::new(stock_code.finish()),
+            Arc::new(description.finish()),
+            Arc::new(self.quantity.finish()),
+            Arc::new(self.invoice_ts.finish()),
+            Arc::new(self.unit_price.finish().with_precision_and_scale(18, 4)?),
+            Arc::new(customer_id.finish()),
+            Arc::new(country.finish()),
+            Arc::new(self.source_file.finish()),
+        ];
+        self.raw_writer.write(&RecordBatch::try_new(raw_lines_schema(), columns)?)?;
+        Ok(())
+    }
+
+    fn flush_rejected(&mut self) -> Result<(), IngestError> {
+        if self.rejected.is_empty() {
+            return Ok(());
+        }
+        let mut source = StringBuilder::new();
+        let mut line = Int64Builder::new();
+        let mut reason = StringBuilder::new();
+        let mut raw_record = StringBuilder::new();
+        let mut canonical: [StringBuilder; 8] = Default::default();
+        let source_name = self.current().name.clone();
+        for (number, why, fields, positions) in self.rejected.drain(..) {
+            source.append_value(&source_name);
+            line.append_value(number as i64);
+            reason.append_value(why);
+            raw_record.append_value(join_record(&fields));
+            for (slot, builder) in canonical.iter_mut().enumerate() {
+                builder.append_option(positions.and_then(|p| fields.get(p[slot])));
+            }
+        }
+        let mut columns: Vec<ArrayRef> = vec![
+            Arc::new(source.finish()),
+            Arc::new(line.finish()),
+            Arc::new(reason.finish()),
+            Arc::new(raw_record.finish()),
+        ];
+        columns.extend(canonical.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+        self.quarantine_writer.write(&RecordBatch::try_new(quarantine_schema(), columns)?)?;
+        Ok(())
+    }
+
+    /// Called at the end of each source so quarantined lines carry its name.
+    pub fn end_source(&mut self) -> Result<(), IngestError> {
+        self.flush_rejected()
+    }
+
+    pub fn finish(mut self) -> Result<Vec<SourceCounts>, IngestError> {
+        self.flush_lines()?;
+        self.flush_rejected()?;
+        self.raw_writer.close()?;
+        self.quarantine_writer.close()?;
+        self.progress.finish_and_clear();
+        Ok(self.sources)
+    }
+}
+
+/// The fields as one CSV record, for reading a quarantined line as it was.
+fn join_record(fields: &[String]) -> String {
+    let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+    let _ = writer.write_record(fields);
+    let bytes = writer.into_inner().unwrap_or_default();
+    String::from_utf8_lossy(&bytes).trim_end_matches('\n').to_string()
+}

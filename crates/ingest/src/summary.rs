@@ -1,0 +1,59 @@
+use serde::{Deserialize, Serialize};
+
+/// Row accounting of one input file (or Excel sheet):
+/// `raw_lines = kept + duplicates + quarantined`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FileSummary {
+    pub file: String,
+    pub raw_lines: u64,
+    pub kept: u64,
+    pub duplicates: u64,
+    pub quarantined: u64,
+}
+
+/// What an ingest did, written as `ingest_summary.json` beside the tables.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct IngestSummary {
+    pub raw_lines: u64,
+    pub kept: u64,
+    pub duplicates: u64,
+    pub quarantined: u64,
+    pub files: Vec<FileSummary>,
+}
+
+impl IngestSummary {
+    pub(crate) fn from_files(files: Vec<FileSummary>) -> Self {
+        let total = |f: fn(&FileSummary) -> u64| files.iter().map(f).sum();
+        Self {
+            raw_lines: total(|f| f.raw_lines),
+            kept: total(|f| f.kept),
+            duplicates: total(|f| f.duplicates),
+            quarantined: total(|f| f.quarantined),
+            files,
+        }
+    }
+
+    /// `541,909 raw = 536,641 kept + 5,268 duplicates + 0 quarantined`
+    pub fn accounting_line(&self) -> String {
+        format!(
+            "{} raw = {} kept + {} duplicates + {} quarantined",
+            thousands(self.raw_lines),
+            thousands(self.kept),
+            thousands(self.duplicates),
+            thousands(self.quarantined)
+        )
+    }
+}
+
+/// 541909 -> "541,909".
+pub fn thousands(value: u64) -> String {
+    let digits = value.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

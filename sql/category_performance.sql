@@ -1,0 +1,63 @@
+-- name: category_performance
+-- version: 1
+-- description: >
+--   Which product categories carry the business? A line's category is the
+--   first rule in `sql/category_rules.yaml` whose keyword occurs in its
+--   upper-cased description (no match or no description: Other). One row per
+--   category: revenue, units, orders, customers, distinct products, revenue
+--   share and rank (ties by category name).
+-- key: [category]
+-- chart: {kind: bar, x: category, y: revenue}
+
+with descriptions as (
+    select distinct description, upper(description) as upper_description
+    from sales
+    where description is not null
+),
+
+first_matching_rule as (
+    select descriptions.description, min(category_rules.priority) as priority
+    from descriptions
+    join category_rules on strpos(descriptions.upper_description, category_rules.keyword) > 0
+    group by descriptions.description
+),
+
+description_categories as (
+    select distinct first_matching_rule.description, category_rules.category
+    from first_matching_rule
+    join category_rules on first_matching_rule.priority = category_rules.priority
+),
+
+categorised_lines as (
+    select
+        coalesce(description_categories.category, 'Other') as category,
+        sales.revenue,
+        sales.quantity,
+        sales.invoice_no,
+        sales.customer_id,
+        sales.stock_code
+    from sales
+    left join description_categories on sales.description = description_categories.description
+),
+
+by_category as (
+    select
+        category,
+        sum(revenue) as revenue,
+        sum(quantity) as units,
+        count(distinct invoice_no) as orders,
+        count(distinct customer_id) as customers,
+        count(distinct stock_code) as products
+    from categorised_lines
+    group by category
+),
+
+final as (
+    select
+        *,
+        cast(revenue as double) / cast(sum(revenue) over () as double) as revenue_share,
+        row_number() over (order by revenue desc, category asc) as revenue_rank
+    from by_category
+)
+
+select * from final

@@ -1,0 +1,36 @@
+-- name: order_value
+-- version: 1
+-- description: >
+--   How big are orders, and is that changing? An order is an invoice of
+--   sales, counted in the year_month of its first line. One row per
+--   year_month: orders, revenue, average and median order value (the median
+--   of an even count is the mean of the two middle values), and the average
+--   units and lines per order.
+-- key: [year_month]
+-- chart: {kind: line, x: year_month, y: aov}
+
+with orders as (
+    select
+        invoice_no,
+        min(year_month) as year_month,
+        sum(revenue) as order_value,
+        sum(quantity) as units,
+        count(*) as lines
+    from sales
+    group by invoice_no
+),
+
+final as (
+    select
+        year_month,
+        count(*) as orders,
+        sum(order_value) as revenue,
+        avg(cast(order_value as double)) as aov,
+        median(order_value) as median_order_value,
+        avg(cast(units as double)) as avg_units_per_order,
+        avg(cast(lines as double)) as avg_lines_per_order
+    from orders
+    group by year_month
+)
+
+select * from final
