@@ -37,7 +37,7 @@ async fn run_on_the_sample_commits_every_insight_and_leaves_no_temporary_data() 
         .unwrap();
     let run = util::Run { output };
     let stdout = run.ok();
-    assert!(stdout.contains("23,456 raw = "), "{stdout}");
+    assert!(stdout.contains("50,720 raw = "), "{stdout}");
     assert!(stdout.contains("manifest: out/manifest.json"), "{stdout}");
     let manifest = insights_engine::Manifest::load(&dir.path().join("out")).unwrap();
     assert_eq!(manifest.insights.len(), 13);
