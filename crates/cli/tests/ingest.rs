@@ -259,3 +259,27 @@ async fn csv_and_parquet_copies_give_identical_curated_tables() {
         .unwrap();
     assert_eq!(util::cells(&differences, "n"), [util::Cell::Number(0.0)]);
 }
+
+#[tokio::test]
+async fn other_header_styles_and_day_first_dates_come_from_the_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("insights.yaml"),
+        "ingest:\n  day_first: true\n  delimiter: ';'\n  columns:\n    invoice_no: Order\n    stock_code: SKU\n    description: Item\n    quantity: Qty\n    invoice_ts: Placed\n    unit_price: Each\n    customer_id: Buyer\n    country: Ship To\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("shop.csv"),
+        "Order;SKU;Item;Qty;Placed;Each;Buyer;Ship To\nA1;X1;MUG;2;1/2/2011 09:30;3.5;C7;France\n",
+    )
+    .unwrap();
+    let stdout = ingest(dir.path(), "shop.csv", &[]).ok();
+    assert!(stdout.contains("1 raw = 1 kept"), "{stdout}");
+    let kept = read_sql(&dir.path().join("out/curated/transactions"), "select cast(invoice_ts as varchar) as ts, country from t").await;
+    assert_eq!(util::cells(&kept, "ts"), [util::Cell::Text("2011-02-01T09:30:00".into())]);
+    assert_eq!(util::cells(&kept, "country"), [util::Cell::Text("France".into())]);
+
+    std::fs::write(dir.path().join("insights.yaml"), "ingest:\n  day_frist: true\n").unwrap();
+    let err = ingest(dir.path(), "shop.csv", &[]).err();
+    assert!(err.contains("insights.yaml") && err.contains("day_frist"), "{err}");
+}
