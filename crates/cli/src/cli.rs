@@ -72,12 +72,13 @@ pub struct InputArgs {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// File, directory or glob of raw exports. Default: the bundled sample.
+    /// File, directory, glob or s3://bucket/prefix of raw exports.
+    /// Default: the bundled sample.
     #[arg(long, short, value_name = "INPUT")]
     pub input: Option<String>,
-    /// Output directory. Default: ./output
+    /// Output directory or s3://bucket/prefix. Default: ./output
     #[arg(long, short, value_name = "DIR")]
-    pub output: Option<PathBuf>,
+    pub output: Option<String>,
     /// Run only these insights (and what they read).
     #[arg(long, value_name = "NAME", num_args = 1..)]
     pub only: Vec<String>,
@@ -94,11 +95,12 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct IngestArgs {
-    /// File, directory or glob of raw exports.
+    /// File, directory, glob or s3://bucket/prefix of raw exports.
     pub input: String,
-    /// Output directory; the curated layer goes to OUTPUT/curated.
+    /// Output directory or s3://bucket/prefix; the curated layer goes to
+    /// OUTPUT/curated.
     #[arg(long, short, value_name = "DIR")]
-    pub output: PathBuf,
+    pub output: String,
     #[command(flatten)]
     pub input_args: InputArgs,
 }

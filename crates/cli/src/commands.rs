@@ -6,6 +6,7 @@ use anyhow::{Context, Result, bail};
 use insights_catalog::{Catalog, ParamOverride};
 use insights_engine::{EngineOptions, InsightRecord, RunOptions, RunReport, SOURCE_TABLES};
 use insights_ingest::{IngestOptions, IngestSummary, thousands};
+use insights_storage::Location;
 
 use crate::cli::{Cli, Command, IngestArgs, InputArgs, RunArgs};
 use crate::config::Config;
@@ -67,14 +68,33 @@ async fn ingest(args: IngestArgs, config: &Config, sql_dir: Option<PathBuf>) -> 
     let catalog = load_catalog(sql_dir)?;
     let curation = catalog.curation.as_ref().context("the catalog has no curated/transactions.sql")?;
     let options = ingest_options(&args.input_args, config)?;
-    let files = insights_ingest::resolve_inputs(&args.input, options.format)?;
-    let dest = args.output.join("curated");
-    let summary = insights_ingest::ingest(&files, &dest, &options, &curation.sql)
-        .await
-        .with_context(|| format!("ingest of {} failed; nothing was written to {}", args.input, dest.display()))?;
+    let output = Location::parse(&args.output, &config.storage)?;
+    let scratch = tempfile::Builder::new().prefix("insights-ingest-").tempdir()?;
+    let files = if insights_storage::is_remote(&args.input) {
+        insights_ingest::fetch_remote_inputs(&args.input, options.format, &config.storage, &scratch.path().join("input")).await?
+    } else {
+        insights_ingest::resolve_inputs(&args.input, options.format)?
+    };
+    let failed = || format!("ingest of {} failed; nothing was written to {}", args.input, output.url_of("curated"));
+    let summary = match output.local_path() {
+        Some(local) => insights_ingest::ingest(&files, &local.join("curated"), &options, &curation.sql).await.with_context(failed)?,
+        None => {
+            let curated = scratch.path().join("curated");
+            let summary = insights_ingest::ingest(&files, &curated, &options, &curation.sql).await.with_context(failed)?;
+            // Object stores cannot swap a directory: the old layer goes first.
+            output.join("curated").delete_all().await?;
+            output.upload_dir(&curated, "curated").await?;
+            summary
+        }
+    };
     print_ingest(&summary);
-    println!("curated layer: {}", dest.display());
+    println!("curated layer: {}", display_location(&args.output, "curated"));
     Ok(())
+}
+
+/// `out` + `curated` -> `out/curated`, as the user wrote the location.
+fn display_location(base: &str, relative: &str) -> String {
+    format!("{}/{relative}", base.trim_end_matches('/'))
 }
 
 fn print_ingest(summary: &IngestSummary) {
@@ -116,7 +136,7 @@ async fn run(args: RunArgs, config: &Config, sql_dir: Option<PathBuf>) -> Result
         None if Path::new(SAMPLE_INPUT).exists() => SAMPLE_INPUT.to_string(),
         None => Path::new(BUILT_FROM).join(SAMPLE_INPUT).display().to_string(),
     };
-    let output = args.output.or_else(|| config.output.clone()).unwrap_or_else(|| PathBuf::from("output"));
+    let output = args.output.or_else(|| config.output.clone()).unwrap_or_else(|| "output".to_string());
     let category_rules = config.category_rules.clone().unwrap_or_else(|| catalog.dir.join("category_rules.yaml"));
     let mut engine = EngineOptions::default();
     if let Some(n) = args.parallelism {
@@ -129,12 +149,13 @@ async fn run(args: RunArgs, config: &Config, sql_dir: Option<PathBuf>) -> Result
         params,
         ingest: ingest_options(&args.input_args, config)?,
         engine,
+        storage: config.storage.clone(),
         category_rules,
     };
     eprintln!("running on {} ({input})", if options.engine.scheduler.is_some() { "the cluster" } else { "Ballista standalone" });
     let manifest = insights_engine::run(&catalog, &options, &Progress)
         .await
-        .with_context(|| format!("run failed; the last committed results in {} are unchanged", output.display()))?;
+        .with_context(|| format!("run failed; the last committed results in {output} are unchanged"))?;
     println!();
     println!("{:<24} {:>8} {:>10} {:>9}", "insight", "version", "rows", "seconds");
     for record in &manifest.insights {
@@ -142,8 +163,8 @@ async fn run(args: RunArgs, config: &Config, sql_dir: Option<PathBuf>) -> Result
     }
     println!();
     println!("run {} committed", manifest.run_id);
-    println!("results:  {}", output.join("runs").join(&manifest.run_id).join("tables").display());
-    println!("manifest: {}", output.join(insights_engine::MANIFEST_FILE).display());
+    println!("results:  {}", display_location(&output, &format!("runs/{}/tables", manifest.run_id)));
+    println!("manifest: {}", display_location(&output, insights_engine::MANIFEST_FILE));
     Ok(())
 }
 

@@ -14,14 +14,17 @@ pub const DEFAULT_CONFIG: &str = "insights.yaml";
 pub struct Config {
     /// Default input (file, directory or glob).
     pub input: Option<String>,
-    /// Default output directory.
-    pub output: Option<PathBuf>,
+    /// Default output: a directory or `s3://bucket/prefix`.
+    pub output: Option<String>,
     /// SQL catalog directory.
     pub catalog: Option<PathBuf>,
     /// Category rules file (default: CATALOG/category_rules.yaml).
     pub category_rules: Option<PathBuf>,
     #[serde(default)]
     pub ingest: IngestConfig,
+    /// S3 endpoint, region and addressing (credentials: `AWS_*` variables).
+    #[serde(default)]
+    pub storage: insights_storage::StorageOptions,
     /// Parameter values per insight: `params: {top_customers: {limit: 50}}`.
     #[serde(default)]
     pub params: BTreeMap<String, BTreeMap<String, serde_yaml::Value>>,

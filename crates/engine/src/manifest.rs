@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use insights_ingest::IngestSummary;
+use insights_storage::Location;
 use serde::{Deserialize, Serialize};
 
 use crate::EngineError;
@@ -48,13 +49,20 @@ impl Manifest {
         serde_json::from_str(&text).map_err(|e| EngineError::Invalid { path, message: e.to_string() })
     }
 
-    /// Writes `DIR/manifest.json` through a temporary file and a rename.
-    pub(crate) fn commit(&self, output: &Path) -> Result<(), EngineError> {
-        let path = output.join(MANIFEST_FILE);
-        let temp = output.join(format!(".{MANIFEST_FILE}.{}", self.run_id));
+    /// Reads `manifest.json` from an output location (local or S3).
+    pub async fn read(output: &Location) -> Result<Self, EngineError> {
+        let bytes = output.read(MANIFEST_FILE).await?;
+        serde_json::from_slice(&bytes).map_err(|e| EngineError::Invalid {
+            path: output.url_of(MANIFEST_FILE).into(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Writes `manifest.json` in one put: object stores replace an object
+    /// atomically, and the local store writes a temporary file and renames.
+    pub(crate) async fn commit(&self, output: &Location) -> Result<(), EngineError> {
         let json = serde_json::to_vec_pretty(self).expect("manifest serialises");
-        std::fs::write(&temp, json).map_err(|source| EngineError::Write { path: temp.clone(), source })?;
-        std::fs::rename(&temp, &path).map_err(|source| EngineError::Write { path, source })
+        Ok(output.write(MANIFEST_FILE, json).await?)
     }
 
     pub fn insight(&self, name: &str) -> Option<&InsightRecord> {

@@ -9,12 +9,14 @@ use std::time::Instant;
 
 use chrono::{SecondsFormat, Utc};
 use datafusion::arrow::array::{AsArray, Int64Array, RecordBatch, StringArray};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, UInt64Type};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, UInt64Type};
+use datafusion::error::DataFusionError;
 use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use insights_catalog::{Catalog, Model, Params};
 use insights_ingest::{IngestOptions, TRANSACTIONS_DIR};
+use insights_storage::{Location, StorageOptions};
 use serde::Deserialize;
 
 use crate::manifest::{InsightRecord, Manifest};
@@ -28,15 +30,17 @@ pub const SOURCE_TABLES: [&str; 2] = ["transactions", "category_rules"];
 /// Everything one run needs.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    /// File, directory or glob of raw exports.
+    /// File, directory, glob or `s3://` URL of raw exports.
     pub input: String,
-    pub output: PathBuf,
+    /// Local directory or `s3://bucket/prefix` for runs and the manifest.
+    pub output: String,
     /// Insights to run (with what they read); empty runs all.
     pub only: Vec<String>,
     /// Resolved parameters per insight (see `Catalog::resolve_params`).
     pub params: BTreeMap<String, Params>,
     pub ingest: IngestOptions,
     pub engine: EngineOptions,
+    pub storage: StorageOptions,
     /// YAML file of category rules, in priority order.
     pub category_rules: PathBuf,
 }
@@ -50,25 +54,26 @@ pub trait RunReport {
 impl RunReport for () {}
 
 /// Runs the pipeline and commits it; returns the committed manifest.
-/// On any error the partial run directory is removed and the previous
-/// `manifest.json` stays as it was.
+/// Everything goes to `OUTPUT/runs/RUN_ID/`; `OUTPUT/manifest.json` is
+/// written last. On any error the run's directory is removed and the
+/// previous manifest stays as it was.
 pub async fn run(catalog: &Catalog, options: &RunOptions, report: &dyn RunReport) -> Result<Manifest, EngineError> {
     let started_at = Utc::now();
     let run_id = format!("{}-{:05}", started_at.format("%Y%m%dT%H%M%S%3fZ"), std::process::id() % 100_000);
-    let output = absolute(&options.output)?;
-    let runs = output.join("runs");
-    let partial = runs.join(format!(".{run_id}.partial"));
-    create_dir(&partial)?;
-    let result = run_into(catalog, options, report, &partial, &run_id).await;
+    let output = Location::parse(&options.output, &options.storage)?;
+    let run_location = output.join(&format!("runs/{run_id}"));
+    let scratch = std::env::temp_dir().join(format!("insights-{run_id}"));
+    let result = run_into(catalog, options, report, &output, &run_location, &scratch).await;
+    let _ = std::fs::remove_dir_all(&scratch);
     let (ingest, insights, input_files, engine) = match result {
         Ok(done) => done,
         Err(e) => {
-            let _ = std::fs::remove_dir_all(&partial);
+            if let Err(cleanup) = run_location.delete_all().await {
+                log::warn!("could not remove the failed run's files: {cleanup}");
+            }
             return Err(e);
         }
     };
-    let final_dir = runs.join(&run_id);
-    std::fs::rename(&partial, &final_dir).map_err(|source| EngineError::Write { path: final_dir.clone(), source })?;
     let relative = |path: &str| format!("runs/{run_id}/{path}");
     let manifest = Manifest {
         run_id: run_id.clone(),
@@ -89,7 +94,7 @@ pub async fn run(catalog: &Catalog, options: &RunOptions, report: &dyn RunReport
             .map(|record| InsightRecord { path: relative(&record.path), ..record })
             .collect(),
     };
-    manifest.commit(&output)?;
+    manifest.commit(&output).await?;
     Ok(manifest)
 }
 
@@ -99,24 +104,37 @@ async fn run_into(
     catalog: &Catalog,
     options: &RunOptions,
     report: &dyn RunReport,
-    run_dir: &Path,
-    run_id: &str,
+    output: &Location,
+    run_location: &Location,
+    scratch: &Path,
 ) -> Result<RunResult, EngineError> {
     let selected = catalog.select(&options.only)?;
     let curation = catalog.curation.as_ref().ok_or_else(|| EngineError::Invalid {
         path: catalog.dir.join("curated/transactions.sql"),
         message: "the catalog has no curation query".into(),
     })?;
-    let files = insights_ingest::resolve_inputs(&options.input, options.ingest.format)?;
-    let input_files = files.iter().map(|f| f.path.display().to_string()).collect();
-    let curated = run_dir.join("curated");
-    let summary = insights_ingest::ingest(&files, &curated, &options.ingest, &curation.sql).await?;
+    let files = if insights_storage::is_remote(&options.input) {
+        insights_ingest::fetch_remote_inputs(&options.input, options.ingest.format, &options.storage, &scratch.join("input")).await?
+    } else {
+        insights_ingest::resolve_inputs(&options.input, options.ingest.format)?
+    };
+    let input_files = files.iter().map(|f| f.name.clone()).collect();
+    let summary = match run_location.local_path() {
+        Some(local) => insights_ingest::ingest(&files, &local.join("curated"), &options.ingest, &curation.sql).await?,
+        None => {
+            let curated = scratch.join("curated");
+            let summary = insights_ingest::ingest(&files, &curated, &options.ingest, &curation.sql).await?;
+            run_location.upload_dir(&curated, "curated").await?;
+            summary
+        }
+    };
+    let _ = std::fs::remove_dir_all(scratch.join("input"));
     report.ingested(&summary);
 
-    let work_dir = std::env::temp_dir().join(format!("insights-work-{run_id}"));
-    let engine = Engine::start(&options.engine, &work_dir).await?;
+    let engine = Engine::start(&options.engine, &scratch.join("executor")).await?;
     let ctx = &engine.ctx;
-    register_sources(ctx, &curated, &options.category_rules, &run_dir.join("seeds")).await?;
+    ctx.runtime_env().register_object_store(&output.store_url(), output.store.clone());
+    register_sources(ctx, run_location, &options.category_rules).await?;
     let no_params = Params::new();
     let params_of = |model: &Model| options.params.get(model.name()).unwrap_or(&no_params);
     for model in catalog.staging() {
@@ -127,7 +145,7 @@ async fn run_into(
     for model in selected {
         let started = Instant::now();
         let relative = format!("tables/{}/v{}", model.name(), model.version());
-        let table_dir = run_dir.join(&relative);
+        let table = run_location.join(&relative);
         let insight_error = |source| EngineError::Insight {
             name: model.name().to_string(),
             path: model.path.clone(),
@@ -136,11 +154,11 @@ async fn run_into(
         let df = plan(ctx, model, params_of(model)).await?;
         let schema = Arc::new(df.schema().as_arrow().clone());
         let written = df
-            .write_parquet(&format!("{}/", path_str(&table_dir)?), DataFrameWriteOptions::new(), None)
+            .write_parquet(table.url.as_str(), DataFrameWriteOptions::new(), None)
             .await
             .map_err(insight_error)?;
-        ensure_table_file(&table_dir, schema)?;
-        ctx.register_parquet(model.name(), &format!("{}/", path_str(&table_dir)?), ParquetReadOptions::default())
+        ensure_table_file(&table, schema).await?;
+        ctx.register_parquet(model.name(), table.url.as_str(), ParquetReadOptions::default())
             .await
             .map_err(insight_error)?;
         let record = InsightRecord {
@@ -172,13 +190,13 @@ async fn plan(ctx: &SessionContext, model: &Model, params: &Params) -> Result<da
 
 /// Registers `transactions` (the run's curated layer, partitioned by
 /// `year_month`) and `category_rules` (the YAML rules, stored with the run
-/// so executors can read them like any table).
-async fn register_sources(ctx: &SessionContext, curated: &Path, rules_yaml: &Path, seeds: &Path) -> Result<(), EngineError> {
-    let transactions = curated.join(TRANSACTIONS_DIR);
+/// so executors read them like any table).
+async fn register_sources(ctx: &SessionContext, run: &Location, rules_yaml: &Path) -> Result<(), EngineError> {
     let options = ParquetReadOptions::default().table_partition_cols(vec![("year_month".to_string(), DataType::Utf8)]);
-    ctx.register_parquet("transactions", &format!("{}/", path_str(&transactions)?), options).await?;
-    let rules = write_category_rules(rules_yaml, seeds)?;
-    ctx.register_parquet("category_rules", path_str(&rules)?, ParquetReadOptions::default()).await?;
+    ctx.register_parquet("transactions", &run.url_of(&format!("curated/{TRANSACTIONS_DIR}/")), options).await?;
+    run.write("seeds/category_rules.parquet", category_rules_parquet(rules_yaml)?).await?;
+    ctx.register_parquet("category_rules", &run.url_of("seeds/category_rules.parquet"), ParquetReadOptions::default())
+        .await?;
     Ok(())
 }
 
@@ -189,8 +207,8 @@ struct CategoryRule {
     keywords: Vec<String>,
 }
 
-/// Flattens the rules to `(priority, category, keyword)` rows.
-fn write_category_rules(yaml: &Path, seeds: &Path) -> Result<PathBuf, EngineError> {
+/// Flattens the rules to `(priority, category, keyword)` rows, as Parquet.
+fn category_rules_parquet(yaml: &Path) -> Result<Vec<u8>, EngineError> {
     let text = std::fs::read_to_string(yaml).map_err(|source| EngineError::Read { path: yaml.to_path_buf(), source })?;
     let rules: Vec<CategoryRule> = serde_yaml::from_str(&text).map_err(|e| EngineError::Invalid {
         path: yaml.to_path_buf(),
@@ -215,34 +233,27 @@ fn write_category_rules(yaml: &Path, seeds: &Path) -> Result<PathBuf, EngineErro
         schema.clone(),
         vec![Arc::new(Int64Array::from(priority)), Arc::new(StringArray::from(category)), Arc::new(StringArray::from(keyword))],
     )
-    .map_err(datafusion::error::DataFusionError::from)?;
-    create_dir(seeds)?;
-    let path = seeds.join("category_rules.parquet");
-    write_parquet_file(&path, schema, &[batch])?;
-    Ok(path)
+    .map_err(DataFusionError::from)?;
+    parquet_bytes(schema, &[batch])
 }
 
 /// An empty result writes no file; give it one, so the table (and its
 /// schema) can be read like any other.
-fn ensure_table_file(dir: &Path, schema: datafusion::arrow::datatypes::SchemaRef) -> Result<(), EngineError> {
-    create_dir(dir)?;
-    let has_file = std::fs::read_dir(dir)
-        .map_err(|source| EngineError::Read { path: dir.to_path_buf(), source })?
-        .any(|entry| entry.is_ok_and(|e| e.path().extension().is_some_and(|x| x == "parquet")));
-    if !has_file {
-        write_parquet_file(&dir.join("empty.parquet"), schema, &[])?;
+async fn ensure_table_file(table: &Location, schema: SchemaRef) -> Result<(), EngineError> {
+    if !table.list().await?.iter().any(|name| name.ends_with(".parquet")) {
+        table.write("empty.parquet", parquet_bytes(schema, &[])?).await?;
     }
     Ok(())
 }
 
-fn write_parquet_file(path: &Path, schema: datafusion::arrow::datatypes::SchemaRef, batches: &[RecordBatch]) -> Result<(), EngineError> {
-    let file = std::fs::File::create(path).map_err(|source| EngineError::Write { path: path.to_path_buf(), source })?;
-    let mut writer = ArrowWriter::try_new(file, schema, None).map_err(datafusion::error::DataFusionError::from)?;
+fn parquet_bytes(schema: SchemaRef, batches: &[RecordBatch]) -> Result<Vec<u8>, EngineError> {
+    let mut bytes = Vec::new();
+    let mut writer = ArrowWriter::try_new(&mut bytes, schema, None).map_err(DataFusionError::from)?;
     for batch in batches {
-        writer.write(batch).map_err(datafusion::error::DataFusionError::from)?;
+        writer.write(batch).map_err(DataFusionError::from)?;
     }
-    writer.close().map_err(datafusion::error::DataFusionError::from)?;
-    Ok(())
+    writer.close().map_err(DataFusionError::from)?;
+    Ok(bytes)
 }
 
 /// Sums the `count` column that a write returns.
@@ -253,17 +264,4 @@ fn written_rows(batches: &[RecordBatch]) -> u64 {
         .filter_map(|c| c.as_primitive_opt::<UInt64Type>())
         .flat_map(|c| c.iter().flatten())
         .sum()
-}
-
-fn path_str(path: &Path) -> Result<&str, EngineError> {
-    path.to_str().ok_or_else(|| EngineError::Invalid { path: path.to_path_buf(), message: "path is not UTF-8".into() })
-}
-
-fn absolute(path: &Path) -> Result<PathBuf, EngineError> {
-    create_dir(path)?;
-    path.canonicalize().map_err(|source| EngineError::Read { path: path.to_path_buf(), source })
-}
-
-fn create_dir(path: &Path) -> Result<(), EngineError> {
-    std::fs::create_dir_all(path).map_err(|source| EngineError::Write { path: path.to_path_buf(), source })
 }

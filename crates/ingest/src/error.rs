@@ -47,6 +47,8 @@ pub enum IngestError {
         sheet: String,
         sheets: String,
     },
+    #[error("{0}")]
+    Remote(String),
     #[error("invalid ingest configuration: {0}")]
     Config(String),
     #[error("ingest query failed")]

@@ -54,7 +54,10 @@ impl Format {
 /// One file to ingest.
 #[derive(Debug, Clone)]
 pub struct InputFile {
+    /// Where the bytes are read from (a local copy for remote inputs).
     pub path: PathBuf,
+    /// How the file is named to the user: its path or URL.
+    pub name: String,
     pub format: Format,
 }
 
@@ -89,10 +92,58 @@ pub fn resolve_inputs(input: &str, format: Option<Format>) -> Result<Vec<InputFi
     let mut files = Vec::new();
     for path in paths {
         match format.or_else(|| Format::from_path(&path)) {
-            Some(format) => files.push(InputFile { path, format }),
+            Some(format) => files.push(InputFile { name: path.display().to_string(), path, format }),
             None if explicit => return Err(IngestError::UnknownFormat { path }),
             None => log::info!("skipping {} (not a recognised input format)", path.display()),
         }
+    }
+    if files.is_empty() {
+        return Err(IngestError::NoInputs(input.to_string()));
+    }
+    Ok(files)
+}
+
+/// Copies remote inputs (`s3://bucket/key` for one object, or a prefix
+/// for every object below it) into `scratch`, streaming, and returns them
+/// as input files named by their URLs.
+pub async fn fetch_remote_inputs(
+    input: &str,
+    format: Option<Format>,
+    storage: &insights_storage::StorageOptions,
+    scratch: &Path,
+) -> Result<Vec<InputFile>, IngestError> {
+    use insights_storage::Location;
+    let remote = |e: insights_storage::StorageError| IngestError::Remote(e.to_string());
+    let trimmed = input.trim_end_matches('/');
+    let as_prefix = Location::parse(trimmed, storage).map_err(remote)?;
+    let mut objects: Vec<(Location, String)> = as_prefix
+        .list()
+        .await
+        .map_err(remote)?
+        .into_iter()
+        .map(|name| (as_prefix.clone(), name))
+        .collect();
+    if objects.is_empty() {
+        let (parent, name) = trimmed.rsplit_once('/').ok_or_else(|| IngestError::InputNotFound(input.into()))?;
+        objects.push((Location::parse(parent, storage).map_err(remote)?, name.to_string()));
+    }
+    std::fs::create_dir_all(scratch).map_err(|source| IngestError::Write { path: scratch.to_path_buf(), source })?;
+    let mut files = Vec::new();
+    for (index, (location, name)) in objects.iter().enumerate() {
+        let url = location.url_of(name);
+        let Some(format) = format.or_else(|| Format::from_path(Path::new(name))) else {
+            log::info!("skipping {url} (not a recognised input format)");
+            continue;
+        };
+        let file_name = name.rsplit('/').next().unwrap_or(name);
+        let path = scratch.join(format!("{index:05}-{file_name}"));
+        location.download(name, &path).await.map_err(|e| match e {
+            insights_storage::StorageError::Object { source: object_store::Error::NotFound { .. }, .. } => {
+                IngestError::InputNotFound(input.to_string())
+            }
+            other => remote(other),
+        })?;
+        files.push(InputFile { path, name: url, format });
     }
     if files.is_empty() {
         return Err(IngestError::NoInputs(input.to_string()));

@@ -20,6 +20,6 @@ mod summary;
 pub use columns::CANONICAL_COLUMNS;
 pub use curate::{QUARANTINE_DIR, SUMMARY_FILE, TRANSACTIONS_DIR, ingest, transactions_schema};
 pub use error::IngestError;
-pub use inputs::{Format, InputFile, resolve_inputs};
+pub use inputs::{Format, InputFile, fetch_remote_inputs, resolve_inputs};
 pub use options::{Encoding, IngestOptions};
 pub use summary::{FileSummary, IngestSummary, thousands};

@@ -11,22 +11,23 @@ use flate2::read::MultiGzDecoder;
 
 use crate::columns::{CANONICAL_COLUMNS, map_columns};
 use crate::sink::Sink;
-use crate::{Encoding, IngestError, IngestOptions};
+use crate::{Encoding, IngestError, IngestOptions, InputFile};
 
 /// How much of the (decompressed) start of a file decides its encoding,
 /// delimiter and line endings.
 const SNIFF_BYTES: usize = 1 << 20;
 
-pub(crate) fn read(path: &Path, options: &IngestOptions, sink: &mut Sink) -> Result<(), IngestError> {
+pub(crate) fn read(file: &InputFile, options: &IngestOptions, sink: &mut Sink) -> Result<(), IngestError> {
+    let path = Path::new(&file.name);
     let read_error = |source| IngestError::Read { path: path.to_path_buf(), source };
     let corrupt = |message: String| IngestError::Corrupt { path: path.to_path_buf(), format: "CSV", message };
-    let mut file = BufReader::new(File::open(path).map_err(read_error)?);
+    let mut reader = BufReader::new(File::open(&file.path).map_err(read_error)?);
     let mut magic = [0u8; 2];
-    let magic_len = read_up_to(&mut file, &mut magic).map_err(read_error)?;
+    let magic_len = read_up_to(&mut reader, &mut magic).map_err(read_error)?;
     if magic_len == 0 {
         return Err(IngestError::Empty { path: path.to_path_buf() });
     }
-    let raw = Cursor::new(magic[..magic_len].to_vec()).chain(file);
+    let raw = Cursor::new(magic[..magic_len].to_vec()).chain(reader);
     let mut decompressed: Box<dyn Read + Send> = if magic == [0x1f, 0x8b] {
         Box::new(MultiGzDecoder::new(raw))
     } else {
@@ -77,7 +78,7 @@ pub(crate) fn read(path: &Path, options: &IngestOptions, sink: &mut Sink) -> Res
     }
     let header: Vec<String> = record.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
     let positions = map_columns(path, &header, &options.columns)?;
-    sink.start_source(path.display().to_string());
+    sink.start_source(file.name.clone());
     let encoding_name = if single_byte { "Windows-1252" } else { "UTF-8" };
     let mut data_lines = 0u64;
     while let Some(line) = next(&mut reader, &mut record)? {

@@ -7,14 +7,15 @@ use calamine::{Data, Reader, open_workbook_auto};
 
 use crate::columns::map_columns;
 use crate::sink::Sink;
-use crate::{IngestError, IngestOptions};
+use crate::{IngestError, IngestOptions, InputFile};
 
-pub(crate) fn read(path: &Path, options: &IngestOptions, sink: &mut Sink) -> Result<(), IngestError> {
+pub(crate) fn read(file: &InputFile, options: &IngestOptions, sink: &mut Sink) -> Result<(), IngestError> {
+    let path = Path::new(&file.name);
     let corrupt = |message: String| IngestError::Corrupt { path: path.to_path_buf(), format: "Excel", message };
-    if std::fs::metadata(path).map_err(|source| IngestError::Read { path: path.to_path_buf(), source })?.len() == 0 {
+    if std::fs::metadata(&file.path).map_err(|source| IngestError::Read { path: path.to_path_buf(), source })?.len() == 0 {
         return Err(IngestError::Empty { path: path.to_path_buf() });
     }
-    let mut workbook = open_workbook_auto(path).map_err(|e| corrupt(e.to_string()))?;
+    let mut workbook = open_workbook_auto(&file.path).map_err(|e| corrupt(e.to_string()))?;
     let names = workbook.sheet_names();
     let sheets: Vec<String> = match &options.sheet {
         Some(sheet) if names.contains(sheet) => vec![sheet.clone()],
@@ -33,7 +34,7 @@ pub(crate) fn read(path: &Path, options: &IngestOptions, sink: &mut Sink) -> Res
         any_rows = true;
         let header: Vec<String> = header.iter().map(cell_text).collect();
         let positions = map_columns(path, &header, &options.columns)?;
-        sink.start_source(format!("{} [{sheet}]", path.display()));
+        sink.start_source(format!("{} [{sheet}]", file.name));
         for (offset, row) in rows.enumerate() {
             let fields: Vec<String> = row.iter().map(cell_text).collect();
             if fields.iter().all(String::is_empty) {

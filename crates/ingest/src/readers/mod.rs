@@ -11,8 +11,8 @@ use crate::{Format, IngestError, IngestOptions, InputFile};
 /// Reads one input file into the sink.
 pub(crate) fn read_file(file: &InputFile, options: &IngestOptions, sink: &mut Sink) -> Result<(), IngestError> {
     match file.format {
-        Format::Csv => csv_text::read(&file.path, options, sink),
-        Format::Excel => excel::read(&file.path, options, sink),
-        Format::Parquet => parquet::read(&file.path, options, sink),
+        Format::Csv => csv_text::read(file, options, sink),
+        Format::Excel => excel::read(file, options, sink),
+        Format::Parquet => parquet::read(file, options, sink),
     }
 }

@@ -12,22 +12,23 @@ use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::columns::map_columns;
 use crate::sink::Sink;
-use crate::{IngestError, IngestOptions};
+use crate::{IngestError, IngestOptions, InputFile};
 
-pub(crate) fn read(path: &Path, options: &IngestOptions, sink: &mut Sink) -> Result<(), IngestError> {
+pub(crate) fn read(file: &InputFile, options: &IngestOptions, sink: &mut Sink) -> Result<(), IngestError> {
+    let path = Path::new(&file.name);
     let corrupt = |message: String| IngestError::Corrupt { path: path.to_path_buf(), format: "Parquet", message };
-    let file = File::open(path).map_err(|source| IngestError::Read { path: path.to_path_buf(), source })?;
-    if file.metadata().map(|m| m.len()).unwrap_or(0) == 0 {
+    let handle = File::open(&file.path).map_err(|source| IngestError::Read { path: path.to_path_buf(), source })?;
+    if handle.metadata().map(|m| m.len()).unwrap_or(0) == 0 {
         return Err(IngestError::Empty { path: path.to_path_buf() });
     }
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| corrupt(e.to_string()))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(handle).map_err(|e| corrupt(e.to_string()))?;
     let header: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
     let positions = map_columns(path, &header, &options.columns)?;
     if builder.metadata().file_metadata().num_rows() == 0 {
         return Err(IngestError::HeaderOnly { path: path.to_path_buf() });
     }
     let reader = builder.with_batch_size(8192).build().map_err(|e| corrupt(e.to_string()))?;
-    sink.start_source(path.display().to_string());
+    sink.start_source(file.name.clone());
     let mut row = 0u64;
     for batch in reader {
         let batch = batch.map_err(|e| corrupt(e.to_string()))?;
