@@ -138,7 +138,7 @@ pub async fn fetch_remote_inputs(
         let file_name = name.rsplit('/').next().unwrap_or(name);
         let path = scratch.join(format!("{index:05}-{file_name}"));
         location.download(name, &path).await.map_err(|e| match e {
-            insights_storage::StorageError::Object { source: object_store::Error::NotFound { .. }, .. } => {
+            insights_storage::StorageError::Object { not_found: true, .. } => {
                 IngestError::InputNotFound(input.to_string())
             }
             other => remote(other),

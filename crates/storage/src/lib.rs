@@ -30,6 +30,23 @@ pub struct StorageOptions {
     /// Address buckets as `bucket.host` instead of `host/bucket`.
     #[serde(default)]
     pub virtual_hosted_style: bool,
+    /// Credentials given in code (tests, embedding); never read from the
+    /// config file. Without them the `AWS_*` environment is used.
+    #[serde(skip)]
+    pub credentials: Option<Credentials>,
+}
+
+/// An access key pair; its `Debug` output hides the secret.
+#[derive(Clone, PartialEq)]
+pub struct Credentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials").field("access_key_id", &self.access_key_id).field("secret_access_key", &"***").finish()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -44,11 +61,13 @@ pub enum StorageError {
         #[source]
         source: object_store::Error,
     },
-    #[error("{url}: {source}")]
+    /// A failed request, summarised in one line (the full response is
+    /// logged at debug level).
+    #[error("{url}: {summary}")]
     Object {
         url: String,
-        #[source]
-        source: object_store::Error,
+        summary: String,
+        not_found: bool,
     },
     #[error("{path}")]
     Io {
@@ -127,7 +146,14 @@ impl Location {
 
     fn error(&self, relative: &str) -> impl Fn(object_store::Error) -> StorageError {
         let url = self.url_of(relative);
-        move |source| StorageError::Object { url: url.clone(), source }
+        move |source| {
+            log::debug!("object store request for {url} failed: {source}");
+            StorageError::Object {
+                url: url.clone(),
+                summary: summarise(&source),
+                not_found: matches!(source, object_store::Error::NotFound { .. }),
+            }
+        }
     }
 
     pub async fn read(&self, relative: &str) -> Result<Vec<u8>, StorageError> {
@@ -205,6 +231,26 @@ impl Location {
     }
 }
 
+/// One line saying what went wrong, instead of the nested HTTP error and
+/// XML body object_store reports.
+fn summarise(error: &object_store::Error) -> String {
+    let text = error.to_string();
+    let has = |needle: &str| text.contains(needle);
+    if matches!(error, object_store::Error::NotFound { .. }) || has("NoSuchKey") {
+        "not found".into()
+    } else if has("NoSuchBucket") {
+        "the bucket does not exist".into()
+    } else if has("SignatureDoesNotMatch") || has("InvalidAccessKeyId") || has("AccessDenied") || has("403 Forbidden") {
+        "access denied: the S3 credentials were rejected (check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)".into()
+    } else if has("Missing") && has("credentials") || has("no credentials") {
+        "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into()
+    } else if has("error sending request") || has("Connection refused") || has("dns error") {
+        "cannot reach the S3 endpoint (is the server running and `storage.endpoint` right?)".into()
+    } else {
+        text.lines().next().unwrap_or_default().chars().take(300).collect()
+    }
+}
+
 /// The store serving `url`: the local file system, or S3 configured from
 /// the environment (credentials) and `options` (endpoint, region…).
 pub fn store_for(url: &Url, options: &StorageOptions) -> Result<Arc<dyn ObjectStore>, StorageError> {
@@ -223,6 +269,11 @@ pub fn store_for(url: &Url, options: &StorageOptions) -> Result<Arc<dyn ObjectSt
                 builder = builder.with_allow_http(true);
             }
             builder = builder.with_virtual_hosted_style_request(options.virtual_hosted_style);
+            if let Some(credentials) = &options.credentials {
+                builder = builder
+                    .with_access_key_id(&credentials.access_key_id)
+                    .with_secret_access_key(&credentials.secret_access_key);
+            }
             let store = builder.build().map_err(|source| StorageError::S3Config { bucket, source })?;
             Ok(Arc::new(store))
         }

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod s3;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -120,6 +122,79 @@ pub fn column_names(batches: &[RecordBatch]) -> Vec<String> {
 
 pub fn row_count(batches: &[RecordBatch]) -> usize {
     batches.iter().map(RecordBatch::num_rows).sum()
+}
+
+/// Compares every table of the run committed at `output` (local or S3)
+/// with `../shared/expected/online_retail/`, one line per insight.
+pub async fn assert_matches_golden(output: &insights_storage::Location) {
+    let catalog = insights_catalog::Catalog::load(&repo().join("sql"), &insights_engine::SOURCE_TABLES).unwrap();
+    let manifest = insights_engine::Manifest::read(output).await.unwrap();
+    let expected_dir = shared().join("expected/online_retail");
+    let ctx = SessionContext::new();
+    ctx.runtime_env().register_object_store(&output.store_url(), output.store.clone());
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    for model in catalog.insights() {
+        let expected_path = expected_dir.join(format!("{}.parquet", model.name()));
+        if !expected_path.exists() {
+            continue;
+        }
+        compared += 1;
+        let record = manifest.insight(model.name()).unwrap_or_else(|| panic!("{} not in manifest", model.name()));
+        let key = &model.header.key;
+        assert!(!key.is_empty(), "{} declares no key", model.name());
+        let sql = format!("select * from {{}} order by {}", key.join(", "));
+        let expected = read_sql(&expected_path, &sql.replace("{}", "t")).await;
+        let table = format!("actual_{}", model.name());
+        ctx.register_parquet(&table, &format!("{}/", output.url_of(&record.path)), ParquetReadOptions::default()).await.unwrap();
+        let actual = ctx.sql(&sql.replace("{}", &table)).await.unwrap().collect().await.unwrap();
+        match compare(&expected, &actual, key) {
+            Ok(()) => println!("ok    {:<24} {:>6} rows", model.name(), row_count(&actual)),
+            Err(problem) => {
+                println!("FAIL  {:<24} {problem}", model.name());
+                failures.push(format!("{}: {problem}", model.name()));
+            }
+        }
+    }
+    assert_eq!(compared, 13, "expected 13 golden tables");
+    assert!(failures.is_empty(), "{} tables differ:\n{}", failures.len(), failures.join("\n"));
+}
+
+fn compare(expected: &[RecordBatch], actual: &[RecordBatch], key: &[String]) -> Result<(), String> {
+    let (expected_rows, actual_rows) = (row_count(expected), row_count(actual));
+    if expected_rows != actual_rows {
+        return Err(format!("{actual_rows} rows, expected {expected_rows}"));
+    }
+    let expected_columns = column_names(expected);
+    let actual_columns = column_names(actual);
+    if expected_columns != actual_columns {
+        return Err(format!("columns {actual_columns:?}, expected {expected_columns:?}"));
+    }
+    let keys = |batches| key.iter().map(|k| cells(batches, k)).collect::<Vec<_>>();
+    if keys(expected) != keys(actual) {
+        return Err("the key sets differ".into());
+    }
+    let mut problems = Vec::new();
+    for column in &expected_columns {
+        let (want, got) = (cells(expected, column), cells(actual, column));
+        let bad: Vec<usize> = (0..want.len())
+            .filter(|&row| match (&want[row], &got[row]) {
+                (Cell::Number(a), Cell::Number(b)) => !close(*a, *b),
+                (a, b) => a != b,
+            })
+            .collect();
+        if let Some(&row) = bad.first() {
+            let at: Vec<String> = key.iter().map(|k| format!("{:?}", cells(actual, k)[row])).collect();
+            problems.push(format!(
+                "{column}: {} rows differ, e.g. at {}: {:?} expected {:?}",
+                bad.len(),
+                at.join("/"),
+                got[row],
+                want[row]
+            ));
+        }
+    }
+    if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
 }
 
 /// Relative 1e-6 (absolute near zero).
