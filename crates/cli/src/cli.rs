@@ -51,6 +51,56 @@ pub enum Command {
     /// List the insights of the catalog with version, parameters and what
     /// they read.
     List,
+    /// Run the catalog on a cluster: `run` with `--scheduler` required.
+    ///
+    /// The scheduler and its executors must reach the input and output
+    /// locations themselves (S3, or a shared file system).
+    Submit(RunArgs),
+    /// Start a Ballista scheduler, the coordinator of a cluster.
+    Scheduler(SchedulerArgs),
+    /// Start a Ballista executor that runs tasks for a scheduler.
+    Executor(ExecutorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SchedulerArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1", value_name = "HOST")]
+    pub bind: String,
+    #[arg(long, default_value_t = 50050)]
+    pub port: u16,
+    /// Host name executors and clients use to reach this scheduler
+    /// (default: the bind address).
+    #[arg(long, value_name = "HOST")]
+    pub external_host: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecutorArgs {
+    /// The scheduler to register with.
+    #[arg(long, default_value = "127.0.0.1:50050", value_name = "HOST:PORT")]
+    pub scheduler: String,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1", value_name = "HOST")]
+    pub bind: String,
+    /// Port serving shuffle data (Arrow Flight) to other executors.
+    #[arg(long, default_value_t = 50051)]
+    pub port: u16,
+    /// Port of the executor's gRPC service.
+    #[arg(long, default_value_t = 50052)]
+    pub grpc_port: u16,
+    /// Host name others use to reach this executor (default: the bind address).
+    #[arg(long, value_name = "HOST")]
+    pub external_host: Option<String>,
+    /// Tasks run at once (default: number of cores).
+    #[arg(long, value_name = "N")]
+    pub concurrent_tasks: Option<usize>,
+    /// Directory for shuffle files (default: a new temporary directory).
+    #[arg(long, value_name = "DIR")]
+    pub work_dir: Option<String>,
+    /// Memory for query execution before spilling to disk, e.g. 4GiB.
+    #[arg(long, value_name = "SIZE")]
+    pub memory_limit: Option<String>,
 }
 
 /// How to read the input files.
@@ -89,6 +139,9 @@ pub struct RunArgs {
     /// Task slots of the in-process executor (default: number of cores).
     #[arg(long, value_name = "N")]
     pub parallelism: Option<usize>,
+    /// Run on the cluster behind this scheduler instead of in-process.
+    #[arg(long, env = "INSIGHTS_SCHEDULER", value_name = "df://HOST:PORT")]
+    pub scheduler: Option<String>,
     #[command(flatten)]
     pub input_args: InputArgs,
 }

@@ -4,11 +4,14 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use insights_catalog::{Catalog, ParamOverride};
-use insights_engine::{EngineOptions, InsightRecord, RunOptions, RunReport, SOURCE_TABLES};
+use insights_engine::{
+    EngineOptions, ExecutorOptions, InsightRecord, RunOptions, RunReport, SOURCE_TABLES, SchedulerOptions, serve_executor,
+    serve_scheduler,
+};
 use insights_ingest::{IngestOptions, IngestSummary, thousands};
 use insights_storage::Location;
 
-use crate::cli::{Cli, Command, IngestArgs, InputArgs, RunArgs};
+use crate::cli::{Cli, Command, ExecutorArgs, IngestArgs, InputArgs, RunArgs};
 use crate::config::Config;
 
 /// The bundled sample the first run uses, relative to the repository.
@@ -24,6 +27,19 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
         Command::Run(args) => run(args, &config, sql_dir).await,
         Command::Ingest(args) => ingest(args, &config, sql_dir).await,
         Command::List => list(sql_dir),
+        Command::Submit(args) => {
+            if args.scheduler.is_none() {
+                bail!("submit needs --scheduler df://HOST:PORT (or INSIGHTS_SCHEDULER); `insights run` runs without a cluster");
+            }
+            run(args, &config, sql_dir).await
+        }
+        Command::Scheduler(args) => {
+            let external_host = args.external_host.unwrap_or_else(|| args.bind.clone());
+            eprintln!("scheduler listening on {}:{} (df://{external_host}:{})", args.bind, args.port, args.port);
+            let options = SchedulerOptions { bind_host: args.bind, port: args.port, external_host, storage: config.storage.clone() };
+            Ok(serve_scheduler(options).await?)
+        }
+        Command::Executor(args) => executor(args, &config).await,
     }
 }
 
@@ -138,7 +154,7 @@ async fn run(args: RunArgs, config: &Config, sql_dir: Option<PathBuf>) -> Result
     };
     let output = args.output.or_else(|| config.output.clone()).unwrap_or_else(|| "output".to_string());
     let category_rules = config.category_rules.clone().unwrap_or_else(|| catalog.dir.join("category_rules.yaml"));
-    let mut engine = EngineOptions::default();
+    let mut engine = EngineOptions { scheduler: args.scheduler.clone(), ..EngineOptions::default() };
     if let Some(n) = args.parallelism {
         engine.parallelism = n.max(1);
     }
@@ -152,7 +168,10 @@ async fn run(args: RunArgs, config: &Config, sql_dir: Option<PathBuf>) -> Result
         storage: config.storage.clone(),
         category_rules,
     };
-    eprintln!("running on {} ({input})", if options.engine.scheduler.is_some() { "the cluster" } else { "Ballista standalone" });
+    match &options.engine.scheduler {
+        Some(url) => eprintln!("running on the cluster at {url} ({input})"),
+        None => eprintln!("running on Ballista standalone ({input})"),
+    }
     let manifest = insights_engine::run(&catalog, &options, &Progress)
         .await
         .with_context(|| format!("run failed; the last committed results in {output} are unchanged"))?;
@@ -166,6 +185,50 @@ async fn run(args: RunArgs, config: &Config, sql_dir: Option<PathBuf>) -> Result
     println!("results:  {}", display_location(&output, &format!("runs/{}/tables", manifest.run_id)));
     println!("manifest: {}", display_location(&output, insights_engine::MANIFEST_FILE));
     Ok(())
+}
+
+async fn executor(args: ExecutorArgs, config: &Config) -> Result<()> {
+    let (host, port) = args
+        .scheduler
+        .trim_start_matches("df://")
+        .rsplit_once(':')
+        .with_context(|| format!("--scheduler `{}`: expected HOST:PORT", args.scheduler))?;
+    let scheduler_port = port.parse().with_context(|| format!("--scheduler `{}`: bad port", args.scheduler))?;
+    let memory_limit = args.memory_limit.as_deref().map(parse_size).transpose()?;
+    let concurrent_tasks = args
+        .concurrent_tasks
+        .unwrap_or_else(|| std::thread::available_parallelism().map(usize::from).unwrap_or(2));
+    eprintln!("executor on {}:{} with {concurrent_tasks} task slots, registering with {host}:{port}", args.bind, args.port);
+    let options = ExecutorOptions {
+        bind_host: args.bind.clone(),
+        external_host: args.external_host.or(Some(args.bind)),
+        port: args.port,
+        grpc_port: args.grpc_port,
+        scheduler_host: host.to_string(),
+        scheduler_port,
+        concurrent_tasks,
+        work_dir: args.work_dir,
+        memory_limit,
+        storage: config.storage.clone(),
+    };
+    Ok(serve_executor(options).await?)
+}
+
+/// `4GiB`, `512MiB`, `1.5G`, `1000000` (bytes).
+fn parse_size(text: &str) -> Result<u64> {
+    let text = text.trim();
+    let split = text.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.trim().parse().with_context(|| format!("`{text}` is not a size like 4GiB or 512MiB"))?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        "t" | "tb" | "tib" => 1 << 40,
+        other => bail!("`{text}`: unknown unit `{other}` (use KiB, MiB, GiB or TiB)"),
+    };
+    Ok((number * factor as f64) as u64)
 }
 
 fn list(sql_dir: Option<PathBuf>) -> Result<()> {
@@ -185,4 +248,18 @@ fn list(sql_dir: Option<PathBuf>) -> Result<()> {
     println!();
     println!("staging views: {}", staging.join(", "));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn parses_sizes() {
+        assert_eq!(parse_size("4GiB").unwrap(), 4 << 30);
+        assert_eq!(parse_size("512 MiB").unwrap(), 512 << 20);
+        assert_eq!(parse_size("1000").unwrap(), 1000);
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("4 parsecs").is_err());
+    }
 }

@@ -30,6 +30,8 @@ pub enum EngineError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{0}")]
+    Cluster(String),
     #[error(transparent)]
     Storage(#[from] insights_storage::StorageError),
     #[error("{path}: {message}")]

@@ -3,13 +3,16 @@
 //! catalog in dependency order, writes every result as Parquet and commits
 //! the run with a manifest.
 
+mod cluster;
 mod error;
 mod manifest;
 mod params;
+mod registry;
 mod run;
 mod session;
 mod standalone;
 
+pub use cluster::{ExecutorOptions, SchedulerOptions, serve_executor, serve_scheduler};
 pub use error::EngineError;
 pub use manifest::{InsightRecord, MANIFEST_FILE, Manifest};
 pub use run::{RunOptions, RunReport, SOURCE_TABLES, run};

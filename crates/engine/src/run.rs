@@ -63,7 +63,7 @@ pub async fn run(catalog: &Catalog, options: &RunOptions, report: &dyn RunReport
     let output = Location::parse(&options.output, &options.storage)?;
     let run_location = output.join(&format!("runs/{run_id}"));
     let scratch = std::env::temp_dir().join(format!("insights-{run_id}"));
-    let result = run_into(catalog, options, report, &output, &run_location, &scratch).await;
+    let result = run_into(catalog, options, report, &run_location, &scratch).await;
     let _ = std::fs::remove_dir_all(&scratch);
     let (ingest, insights, input_files, engine) = match result {
         Ok(done) => done,
@@ -104,7 +104,6 @@ async fn run_into(
     catalog: &Catalog,
     options: &RunOptions,
     report: &dyn RunReport,
-    output: &Location,
     run_location: &Location,
     scratch: &Path,
 ) -> Result<RunResult, EngineError> {
@@ -113,6 +112,8 @@ async fn run_into(
         path: catalog.dir.join("curated/transactions.sql"),
         message: "the catalog has no curation query".into(),
     })?;
+    let engine_options = EngineOptions { storage: options.storage.clone(), ..options.engine.clone() };
+    let engine = Engine::start(&engine_options, &scratch.join("executor")).await?;
     let files = if insights_storage::is_remote(&options.input) {
         insights_ingest::fetch_remote_inputs(&options.input, options.ingest.format, &options.storage, &scratch.join("input")).await?
     } else {
@@ -131,9 +132,7 @@ async fn run_into(
     let _ = std::fs::remove_dir_all(scratch.join("input"));
     report.ingested(&summary);
 
-    let engine = Engine::start(&options.engine, &scratch.join("executor")).await?;
     let ctx = &engine.ctx;
-    ctx.runtime_env().register_object_store(&output.store_url(), output.store.clone());
     register_sources(ctx, run_location, &options.category_rules).await?;
     let no_params = Params::new();
     let params_of = |model: &Model| options.params.get(model.name()).unwrap_or(&no_params);

@@ -17,6 +17,9 @@ pub struct EngineOptions {
     pub scheduler: Option<String>,
     /// Task slots of the standalone executor and target partitions.
     pub parallelism: usize,
+    /// Object-store settings of this process (the client, and in
+    /// standalone mode the executor too).
+    pub storage: insights_storage::StorageOptions,
 }
 
 impl Default for EngineOptions {
@@ -24,6 +27,7 @@ impl Default for EngineOptions {
         Self {
             scheduler: None,
             parallelism: std::thread::available_parallelism().map(usize::from).unwrap_or(2),
+            storage: Default::default(),
         }
     }
 }
@@ -47,11 +51,15 @@ impl Engine {
             .with_information_schema(true);
         let state = SessionStateBuilder::new()
             .with_config(config)
+            .with_runtime_env(crate::registry::runtime(&options.storage).map_err(EngineError::Session)?)
             .with_default_features()
             .build();
         match &options.scheduler {
             Some(url) => {
-                let ctx = SessionContext::remote_with_state(url, state).await.map_err(EngineError::Session)?;
+                probe_scheduler(url).await?;
+                let ctx = SessionContext::remote_with_state(url, state)
+                    .await
+                    .map_err(|e| EngineError::Cluster(format!("cannot reach the scheduler at {url}: {e}")))?;
                 Ok(Self { ctx, description: url.clone(), work_dir: None })
             }
             None => {
@@ -66,6 +74,28 @@ impl Engine {
                 })
             }
         }
+    }
+}
+
+/// Fails fast, before any work, when the scheduler cannot be reached.
+async fn probe_scheduler(url: &str) -> Result<(), EngineError> {
+    let unreachable = |cause: String| EngineError::Cluster(format!("cannot reach the scheduler at {url}: {cause}"));
+    let parsed = url::Url::parse(url).map_err(|_| unreachable("expected df://HOST:PORT".into()))?;
+    let host = parsed.host_str().ok_or_else(|| unreachable("expected df://HOST:PORT".into()))?;
+    let port = parsed.port().unwrap_or(50050);
+    let endpoint = format!("http://{host}:{port}");
+    let connect = ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient::connect(endpoint);
+    match tokio::time::timeout(std::time::Duration::from_secs(10), connect).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => {
+            // The innermost cause says it best ("Connection refused").
+            let mut cause: &dyn std::error::Error = &e;
+            while let Some(next) = cause.source() {
+                cause = next;
+            }
+            Err(unreachable(cause.to_string()))
+        }
+        Err(_) => Err(unreachable("no answer within 10 s".into())),
     }
 }
 

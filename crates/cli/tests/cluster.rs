@@ -1,0 +1,99 @@
+//! The cluster model: a scheduler and two executors as separate processes,
+//! input and results on a real S3 server, the client only submitting.
+
+mod util;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use util::cluster::Cluster;
+use util::s3::{ACCESS_KEY, S3Server, SECRET_KEY};
+use util::shared;
+
+async fn cluster_with_data(dir: &std::path::Path) -> (S3Server, Cluster) {
+    let server = S3Server::start(&["shop"]).await;
+    std::fs::write(dir.join("insights.yaml"), server.config_yaml()).unwrap();
+    let data = std::fs::read(shared().join("datasets/online_retail.parquet")).unwrap();
+    server.location("s3://shop/").write("exports/online_retail.parquet", data).await.unwrap();
+    let cluster = Cluster::start(dir, 2);
+    (server, cluster)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn submit_to_a_two_executor_cluster_matches_the_golden_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, cluster) = cluster_with_data(dir.path()).await;
+    let stdout = server
+        .insights(dir.path(), &["submit", "--scheduler", &cluster.url, "--input", "s3://shop/exports/", "--output", "s3://shop/cluster"])
+        .ok();
+    assert!(stdout.contains("541,909 raw = 536,641 kept"), "{stdout}");
+    let output = server.location("s3://shop/cluster");
+    let manifest = insights_engine::Manifest::read(&output).await.unwrap();
+    assert_eq!(manifest.engine, cluster.url);
+    util::assert_matches_golden(&output).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn losing_an_executor_mid_run_never_leaves_a_half_written_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, mut cluster) = cluster_with_data(dir.path()).await;
+    let args = ["submit", "--scheduler", &cluster.url, "--input", "s3://shop/exports/", "--output", "s3://shop/faults"];
+    // A first committed run, which the faulty one must leave readable.
+    server.insights(dir.path(), &args).ok();
+    let output = server.location("s3://shop/faults");
+    let before = insights_engine::Manifest::read(&output).await.unwrap();
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_insights"))
+        .args(args)
+        .current_dir(dir.path())
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let mut seen = String::new();
+    // Kill an executor (SIGKILL) as soon as the first insight is done.
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        seen.push_str(&line);
+        seen.push('\n');
+        if line.contains("done ") {
+            let executor = &mut cluster.executors[0];
+            executor.kill().unwrap();
+            executor.wait().unwrap();
+            break;
+        }
+    }
+    for line in lines {
+        seen.push_str(&line.unwrap());
+        seen.push('\n');
+    }
+    let status = child.wait().unwrap();
+    let after = insights_engine::Manifest::read(&output).await.unwrap();
+    if status.success() {
+        println!("the run survived the lost executor");
+        assert_ne!(after.run_id, before.run_id);
+        util::assert_matches_golden(&output).await;
+    } else {
+        println!("the run failed cleanly:\n{seen}");
+        assert!(seen.contains("error: run failed; the last committed results in s3://shop/faults are unchanged"), "{seen}");
+        assert_eq!(after, before, "a failed run must not touch the committed manifest");
+        util::assert_matches_golden(&output).await;
+    }
+}
+
+#[test]
+fn an_unreachable_scheduler_is_a_one_line_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let sample = util::repo().join("data/online_retail_sample.csv.gz");
+    let scheduler = format!("df://127.0.0.1:{port}");
+    let err = util::insights(dir.path(), &["submit", "--scheduler", &scheduler, "--input", sample.to_str().unwrap(), "--output", "out"]).err();
+    assert!(err.contains(&format!("cannot reach the scheduler at {scheduler}: Connection refused")), "{err}");
+    assert!(!dir.path().join("out/manifest.json").exists());
+    let err = util::insights(dir.path(), &["submit", "--input", sample.to_str().unwrap()]).err();
+    assert!(err.contains("submit needs --scheduler"), "{err}");
+}

@@ -1,0 +1,105 @@
+//! The cluster processes: a Ballista scheduler and executors, each resolving
+//! object stores (local disk, S3) from its own settings. Heartbeats and
+//! expiry are tuned so a lost executor is noticed in seconds.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use ballista_core::{ConfigProducer, RuntimeProducer};
+use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
+use ballista_scheduler::cluster::BallistaCluster;
+use ballista_scheduler::config::SchedulerConfig;
+use ballista_scheduler::scheduler_process::start_server;
+use ballista_core::extension::SessionConfigExt;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::prelude::SessionConfig;
+use insights_storage::StorageOptions;
+
+use crate::EngineError;
+use crate::registry::runtime;
+
+/// How often executors report, and how long the scheduler waits before it
+/// gives up on a silent one and reschedules its tasks.
+const HEARTBEAT_SECONDS: u64 = 2;
+const EXECUTOR_TIMEOUT_SECONDS: u64 = 8;
+
+/// Settings of `insights scheduler`.
+#[derive(Debug, Clone)]
+pub struct SchedulerOptions {
+    pub bind_host: String,
+    pub port: u16,
+    /// The host name executors and clients use to reach this scheduler.
+    pub external_host: String,
+    pub storage: StorageOptions,
+}
+
+/// Settings of `insights executor`.
+#[derive(Debug, Clone)]
+pub struct ExecutorOptions {
+    pub bind_host: String,
+    /// The host name the scheduler and other executors use for this one.
+    pub external_host: Option<String>,
+    pub port: u16,
+    pub grpc_port: u16,
+    pub scheduler_host: String,
+    pub scheduler_port: u16,
+    pub concurrent_tasks: usize,
+    /// Shuffle files; a fresh temporary directory when not set.
+    pub work_dir: Option<String>,
+    /// Bytes of memory for query execution before spilling to disk.
+    pub memory_limit: Option<u64>,
+    pub storage: StorageOptions,
+}
+
+fn ballista_error(e: impl std::fmt::Display) -> EngineError {
+    EngineError::Cluster(e.to_string())
+}
+
+/// Runs a scheduler until the process is stopped.
+pub async fn serve_scheduler(options: SchedulerOptions) -> Result<(), EngineError> {
+    let address: SocketAddr = format!("{}:{}", options.bind_host, options.port)
+        .parse()
+        .map_err(|e| ballista_error(format!("bad bind address: {e}")))?;
+    let storage = options.storage.clone();
+    let config = SchedulerConfig {
+        bind_host: options.bind_host.clone(),
+        bind_port: options.port,
+        external_host: options.external_host.clone(),
+        executor_timeout_seconds: EXECUTOR_TIMEOUT_SECONDS,
+        expire_dead_executor_interval_seconds: HEARTBEAT_SECONDS,
+        ..SchedulerConfig::default()
+    }
+    .with_override_config_producer(Arc::new(SessionConfig::new_with_ballista))
+    .with_override_session_builder(Arc::new(move |config: SessionConfig| {
+        Ok(SessionStateBuilder::new()
+            .with_config(config)
+            .with_runtime_env(runtime(&storage)?)
+            .with_default_features()
+            .build())
+    }));
+    let cluster = BallistaCluster::new_from_config(&config).await.map_err(ballista_error)?;
+    start_server(cluster, address, Arc::new(config)).await.map_err(ballista_error)
+}
+
+/// Runs an executor until the process is stopped.
+pub async fn serve_executor(options: ExecutorOptions) -> Result<(), EngineError> {
+    let storage = options.storage.clone();
+    let runtime_producer: RuntimeProducer = Arc::new(move |_config: &SessionConfig| runtime(&storage));
+    let config_producer: ConfigProducer = Arc::new(SessionConfig::new_with_ballista);
+    let config = ExecutorProcessConfig {
+        bind_host: options.bind_host,
+        external_host: options.external_host,
+        port: options.port,
+        grpc_port: options.grpc_port,
+        scheduler_host: options.scheduler_host,
+        scheduler_port: options.scheduler_port,
+        vcores: options.concurrent_tasks.max(1),
+        work_dir: options.work_dir,
+        executor_heartbeat_interval_seconds: HEARTBEAT_SECONDS,
+        memory_pool_size: options.memory_limit,
+        override_runtime_producer: Some(runtime_producer),
+        override_config_producer: Some(config_producer),
+        ..ExecutorProcessConfig::default()
+    };
+    start_executor_process(Arc::new(config)).await.map_err(ballista_error)
+}

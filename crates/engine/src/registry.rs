@@ -1,0 +1,52 @@
+//! Object stores on demand: every process of a run (client, scheduler,
+//! executors) resolves `file://` and `s3://bucket` URLs itself, with its own
+//! storage settings and credentials, so secrets never travel with a job.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::object_store::ObjectStoreRegistry;
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
+use insights_storage::StorageOptions;
+use object_store::ObjectStore;
+use url::Url;
+
+#[derive(Debug)]
+pub(crate) struct StorageRegistry {
+    options: StorageOptions,
+    stores: RwLock<HashMap<String, Arc<dyn ObjectStore>>>,
+}
+
+impl StorageRegistry {
+    pub fn new(options: StorageOptions) -> Self {
+        Self { options, stores: RwLock::default() }
+    }
+
+    fn key(url: &Url) -> String {
+        format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default())
+    }
+}
+
+impl ObjectStoreRegistry for StorageRegistry {
+    fn register_store(&self, url: &Url, store: Arc<dyn ObjectStore>) -> Option<Arc<dyn ObjectStore>> {
+        self.stores.write().expect("lock").insert(Self::key(url), store)
+    }
+
+    fn get_store(&self, url: &Url) -> Result<Arc<dyn ObjectStore>> {
+        let key = Self::key(url);
+        if let Some(store) = self.stores.read().expect("lock").get(&key) {
+            return Ok(store.clone());
+        }
+        let store = insights_storage::store_for(url, &self.options).map_err(|e| DataFusionError::External(Box::new(e)))?;
+        self.stores.write().expect("lock").insert(key, store.clone());
+        Ok(store)
+    }
+}
+
+/// A runtime whose object stores come from `options` (and the environment).
+pub(crate) fn runtime(options: &StorageOptions) -> Result<Arc<RuntimeEnv>> {
+    RuntimeEnvBuilder::new()
+        .with_object_store_registry(Arc::new(StorageRegistry::new(options.clone())))
+        .build_arc()
+}
