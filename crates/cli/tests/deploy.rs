@@ -1,0 +1,100 @@
+//! The deployment files, validated without a Docker engine or a Kubernetes
+//! cluster: their YAML is well-formed, the pieces reference each other
+//! correctly, and every `insights` command line in them is one the binary
+//! accepts (subcommand and flags).
+
+mod util;
+
+use serde_yaml::Value;
+use util::{insights, repo};
+
+/// Checks an `insights` argument list against the binary's own help.
+fn assert_valid_command(args: &[String], origin: &str) {
+    let subcommand = &args[0];
+    let help = insights(&repo(), &[subcommand.as_str(), "--help"]).ok();
+    for flag in args.iter().filter(|a| a.starts_with("--")) {
+        assert!(help.contains(flag.as_str()), "{origin}: `insights {subcommand}` has no flag {flag}");
+    }
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value.as_sequence().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn docker_compose_starts_s3_a_scheduler_two_executors_and_a_submit_job() {
+    let text = std::fs::read_to_string(repo().join("docker-compose.yml")).unwrap();
+    let compose: Value = serde_yaml::from_str(&text).unwrap();
+    let services = compose["services"].as_mapping().unwrap();
+    let names: Vec<&str> = services.keys().map(|k| k.as_str().unwrap()).collect();
+    assert_eq!(names, ["s3", "scheduler", "executor-1", "executor-2", "submit"]);
+    assert_eq!(compose["services"]["scheduler"]["build"]["dockerfile"], "deploy/Dockerfile");
+    for (name, service) in services {
+        let name = name.as_str().unwrap();
+        for port in service["ports"].as_sequence().into_iter().flatten() {
+            assert!(port.as_str().unwrap().starts_with("127.0.0.1:"), "{name}: publish on loopback only");
+        }
+        for dependency in service["depends_on"].as_sequence().into_iter().flatten() {
+            assert!(services.contains_key(dependency), "{name} depends on unknown {dependency:?}");
+        }
+        if name != "s3" {
+            assert_eq!(service["image"], "insights:latest", "{name}");
+            assert_valid_command(&strings(&service["command"]), &format!("docker-compose.yml {name}"));
+            assert!(service["environment"]["AWS_ACCESS_KEY_ID"].is_string(), "{name} needs S3 credentials");
+        }
+    }
+    let submit = strings(&compose["services"]["submit"]["command"]);
+    assert_eq!(&submit[..3], ["submit", "--scheduler", "df://scheduler:50050"]);
+}
+
+#[test]
+fn kubernetes_manifests_are_complete_and_consistent() {
+    let mut kinds = Vec::new();
+    let mut labels_by_deployment = Vec::new();
+    let mut selectors = Vec::new();
+    for file in ["config.yaml", "scheduler.yaml", "executor.yaml", "submit-job.yaml"] {
+        let text = std::fs::read_to_string(repo().join("deploy/k8s").join(file)).unwrap();
+        for document in serde_yaml::Deserializer::from_str(&text) {
+            let doc = Value::deserialize(document).unwrap();
+            let kind = doc["kind"].as_str().unwrap_or_else(|| panic!("{file}: no kind")).to_string();
+            assert!(doc["apiVersion"].is_string() && doc["metadata"]["name"].is_string(), "{file}: {kind}");
+            let pod = match kind.as_str() {
+                "Deployment" => {
+                    labels_by_deployment.push(doc["spec"]["template"]["metadata"]["labels"].clone());
+                    assert_eq!(doc["spec"]["selector"]["matchLabels"], doc["spec"]["template"]["metadata"]["labels"], "{file}");
+                    Some(doc["spec"]["template"]["spec"].clone())
+                }
+                "Job" => Some(doc["spec"]["template"]["spec"].clone()),
+                "Service" => {
+                    selectors.push(doc["spec"]["selector"].clone());
+                    None
+                }
+                _ => None,
+            };
+            if let Some(pod) = pod {
+                for container in pod["containers"].as_sequence().unwrap() {
+                    assert_eq!(container["image"], "insights:latest", "{file}");
+                    assert_valid_command(&strings(&container["args"]), &format!("deploy/k8s/{file}"));
+                }
+            }
+            kinds.push(kind);
+        }
+    }
+    kinds.sort();
+    assert_eq!(kinds, ["ConfigMap", "Deployment", "Deployment", "Job", "Service"]);
+    for selector in selectors {
+        assert!(labels_by_deployment.contains(&selector), "a Service selects no Deployment: {selector:?}");
+    }
+}
+
+#[test]
+fn the_dockerfile_copies_what_exists_and_runs_insights() {
+    let text = std::fs::read_to_string(repo().join("deploy/Dockerfile")).unwrap();
+    assert!(text.contains("ENTRYPOINT [\"insights\"]"));
+    for line in text.lines().filter(|l| l.starts_with("COPY ") && !l.contains("--from")) {
+        let source = line.split_whitespace().nth(1).unwrap();
+        assert!(source == "." || repo().join(source).exists(), "Dockerfile copies missing {source}");
+    }
+}
+
+use serde::Deserialize;
