@@ -8,10 +8,12 @@
 mod catalog;
 mod error;
 mod header;
+mod lock;
 mod params;
 mod sql;
 
 pub use catalog::{Catalog, Model, ModelKind};
 pub use error::CatalogError;
 pub use header::{ChartSpec, Header};
+pub use lock::{LOCK_FILE, LockEntry, LockProblem};
 pub use params::{ParamOverride, ParamSpec, ParamType, ParamValue, Params};

@@ -51,6 +51,24 @@ pub enum Command {
     /// List the insights of the catalog with version, parameters and what
     /// they read.
     List,
+    /// Print an insight's SQL and the plan DataFusion makes of it.
+    Show {
+        /// Insight or staging view name.
+        name: String,
+    },
+    /// Check the catalog without data: headers, parameters, dependencies,
+    /// every query planned against the curated schema, and catalog.lock.
+    Check,
+    /// Record every SQL file's version and checksum in sql/catalog.lock.
+    Lock,
+    /// Create sql/NAME.sql: a metadata header and a starter query.
+    New {
+        /// The new insight's name (lower case, digits, `_`).
+        name: String,
+        /// Start from a copy of this insight instead of the starter query.
+        #[arg(long, value_name = "INSIGHT")]
+        from: Option<String>,
+    },
     /// Run the catalog on a cluster: `run` with `--scheduler` required.
     ///
     /// The scheduler and its executors must reach the input and output

@@ -27,6 +27,15 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
         Command::Run(args) => run(args, &config, sql_dir).await,
         Command::Ingest(args) => ingest(args, &config, sql_dir).await,
         Command::List => list(sql_dir),
+        Command::Show { name } => show(sql_dir, &name, &config).await,
+        Command::Check => check(sql_dir, &config).await,
+        Command::Lock => {
+            let catalog = load_catalog(sql_dir)?;
+            catalog.write_lock()?;
+            println!("locked {} files in {}", catalog.lock_entries().len(), catalog.dir.join(insights_catalog::LOCK_FILE).display());
+            Ok(())
+        }
+        Command::New { name, from } => new_insight(sql_dir, &name, from.as_deref()),
         Command::Submit(args) => {
             if args.scheduler.is_none() {
                 bail!("submit needs --scheduler df://HOST:PORT (or INSIGHTS_SCHEDULER); `insights run` runs without a cluster");
@@ -144,6 +153,9 @@ impl RunReport for Progress {
 
 async fn run(args: RunArgs, config: &Config, sql_dir: Option<PathBuf>) -> Result<()> {
     let catalog = load_catalog(sql_dir)?;
+    if let Some(problem) = catalog.verify_lock()?.into_iter().find(|p| p.blocks_run()) {
+        bail!("{problem}");
+    }
     let overrides = args.params.iter().map(|p| ParamOverride::parse(p)).collect::<Result<Vec<_>, _>>()?;
     let params = catalog.resolve_params(&config.params, &overrides)?;
     catalog.select(&args.only)?;
@@ -229,6 +241,99 @@ fn parse_size(text: &str) -> Result<u64> {
         other => bail!("`{text}`: unknown unit `{other}` (use KiB, MiB, GiB or TiB)"),
     };
     Ok((number * factor as f64) as u64)
+}
+
+async fn show(sql_dir: Option<PathBuf>, name: &str, config: &Config) -> Result<()> {
+    let catalog = load_catalog(sql_dir)?;
+    let model = catalog.get(name)?;
+    let params = catalog.resolve_params(&config.params, &[])?;
+    println!("{}", model.sql.trim_end());
+    println!();
+    let planned = insights_engine::plan_catalog(&catalog, &params).await;
+    let entry = planned.iter().find(|p| p.model.name() == name).expect("every model is planned");
+    match &entry.plan {
+        Ok(plan) => println!("-- plan\n{}", plan.display_indent()),
+        Err(message) => bail!("{message}"),
+    }
+    Ok(())
+}
+
+async fn check(sql_dir: Option<PathBuf>, config: &Config) -> Result<()> {
+    let catalog = load_catalog(sql_dir)?;
+    let params = catalog.resolve_params(&config.params, &[])?;
+    let mut problems: Vec<String> = Vec::new();
+    for planned in insights_engine::plan_catalog(&catalog, &params).await {
+        match &planned.plan {
+            Ok(_) => println!("ok     {} v{}", planned.model.name(), planned.model.version()),
+            Err(message) => {
+                println!("error  {} v{}", planned.model.name(), planned.model.version());
+                problems.push(message.clone());
+            }
+        }
+    }
+    problems.extend(catalog.verify_lock()?.iter().map(ToString::to_string));
+    if problems.is_empty() {
+        println!("catalog ok: {} files planned, {} in step", catalog.models.len(), insights_catalog::LOCK_FILE);
+        return Ok(());
+    }
+    for problem in &problems {
+        eprintln!("{problem}");
+    }
+    bail!("{} problem(s) in the catalog", problems.len())
+}
+
+const STARTER_QUERY: &str = "\
+with monthly as (
+    select
+        year_month,
+        sum(revenue) as revenue,
+        count(distinct invoice_no) as orders
+    from sales
+    group by year_month
+),
+
+final as (
+    select * from monthly
+)
+
+select * from final
+";
+
+fn new_insight(sql_dir: Option<PathBuf>, name: &str, from: Option<&str>) -> Result<()> {
+    let catalog = load_catalog(sql_dir)?;
+    let valid = name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !valid {
+        bail!("`{name}` is not a valid insight name: use lower-case letters, digits and `_`, starting with a letter");
+    }
+    if let Ok(existing) = catalog.get(name) {
+        bail!("`{name}` already exists: {}", existing.path.display());
+    }
+    let path = catalog.dir.join(format!("{name}.sql"));
+    if path.exists() {
+        bail!("{} already exists", path.display());
+    }
+    let text = match from {
+        Some(template) => {
+            let source = catalog.get(template)?;
+            let mut lines = Vec::new();
+            for line in source.sql.lines() {
+                lines.push(match line.trim_start() {
+                    l if l.starts_with("-- name:") => format!("-- name: {name}"),
+                    l if l.starts_with("-- version:") => "-- version: 1".to_string(),
+                    _ => line.to_string(),
+                });
+            }
+            lines.join("\n") + "\n"
+        }
+        None => format!(
+            "-- name: {name}\n-- version: 1\n-- description: >\n--   TODO: the business question this answers, in a sentence or two.\n-- key: [year_month]\n\n{STARTER_QUERY}"
+        ),
+    };
+    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    println!("created {}", path.display());
+    println!("next: edit it, `insights check`, then `insights run --only {name}`");
+    Ok(())
 }
 
 fn list(sql_dir: Option<PathBuf>) -> Result<()> {

@@ -3,6 +3,7 @@
 //! catalog in dependency order, writes every result as Parquet and commits
 //! the run with a manifest.
 
+mod check;
 mod cluster;
 mod error;
 mod manifest;
@@ -12,6 +13,7 @@ mod run;
 mod session;
 mod standalone;
 
+pub use check::{PlannedModel, plan_catalog};
 pub use cluster::{ExecutorOptions, SchedulerOptions, serve_executor, serve_scheduler};
 pub use error::EngineError;
 pub use manifest::{InsightRecord, MANIFEST_FILE, Manifest};

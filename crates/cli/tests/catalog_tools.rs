@@ -1,0 +1,96 @@
+//! The analyst's catalog tooling: new, show, check, lock and the version
+//! rule, as a user drives them.
+
+mod util;
+
+use std::path::Path;
+
+use util::{insights, repo};
+
+fn copy_catalog(dir: &Path) {
+    let status = std::process::Command::new("cp").arg("-r").arg(repo().join("sql")).arg(dir).status().unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn the_committed_catalog_checks_clean_and_its_lock_is_current() {
+    let stdout = insights(&repo(), &["check"]).ok();
+    assert!(stdout.contains("ok     top_products v1"), "{stdout}");
+    assert!(stdout.contains("catalog ok: 16 files planned, catalog.lock in step"), "{stdout}");
+}
+
+#[test]
+fn check_names_the_file_and_line_of_an_unknown_column_and_a_syntax_error() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_catalog(dir.path());
+    let header = "-- name: broken\n-- version: 1\n-- description: d\n\n";
+    std::fs::write(dir.path().join("sql/broken.sql"), format!("{header}select\n    revenue,\n    no_such_column\nfrom sales\n")).unwrap();
+    let run = insights(dir.path(), &["check"]);
+    let err = run.err();
+    assert!(err.contains("sql/broken.sql:7:5: Schema error: No field named no_such_column"), "{err}");
+    assert!(run.stdout().contains("error  broken v1"));
+    std::fs::write(dir.path().join("sql/broken.sql"), format!("{header}select revenue\nfrom sales\nwhere quantity > > 1\n")).unwrap();
+    let err = insights(dir.path(), &["check"]).err();
+    assert!(err.contains("sql/broken.sql: SQL does not parse") && err.contains("Line: 7"), "{err}");
+}
+
+#[test]
+fn changing_sql_without_a_version_bump_is_an_error_until_bumped_and_locked() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_catalog(dir.path());
+    let path = dir.path().join("sql/country_sales.sql");
+    let original = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, original.replace("row_number() over (order by revenue desc, country asc)", "rank() over (order by revenue desc)")).unwrap();
+    let sample = repo().join("data/online_retail_sample.csv.gz");
+    for args in [vec!["check"], vec!["run", "--input", sample.to_str().unwrap(), "--output", "out"]] {
+        let err = insights(dir.path(), &args).err();
+        assert!(
+            err.contains("sql/country_sales.sql: the SQL of `country_sales` changed but its version is still 1")
+                && err.contains("set `-- version: 2`")
+                && err.contains("insights lock"),
+            "{args:?}: {err}"
+        );
+    }
+    let bumped = std::fs::read_to_string(&path).unwrap().replace("-- version: 1", "-- version: 2");
+    std::fs::write(&path, bumped).unwrap();
+    let err = insights(dir.path(), &["check"]).err();
+    assert!(err.contains("`country_sales` v2 is not in catalog.lock"), "{err}");
+    assert!(insights(dir.path(), &["lock"]).ok().contains("locked 17 files"));
+    insights(dir.path(), &["check"]).ok();
+    let stdout = insights(dir.path(), &["run", "--input", sample.to_str().unwrap(), "--output", "out", "--only", "country_sales"]).ok();
+    assert!(stdout.contains("/tables"), "{stdout}");
+    let manifest = insights_engine::Manifest::load(&dir.path().join("out")).unwrap();
+    assert!(manifest.insight("country_sales").unwrap().path.ends_with("tables/country_sales/v2"));
+}
+
+#[test]
+fn new_scaffolds_an_insight_that_checks_and_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_catalog(dir.path());
+    let stdout = insights(dir.path(), &["new", "weekly_orders"]).ok();
+    assert!(stdout.contains("created sql/weekly_orders.sql"), "{stdout}");
+    let text = std::fs::read_to_string(dir.path().join("sql/weekly_orders.sql")).unwrap();
+    assert!(text.starts_with("-- name: weekly_orders\n-- version: 1\n") && text.contains("from sales"), "{text}");
+    insights(dir.path(), &["new", "rfm_copy", "--from", "customer_rfm"]).ok();
+    let copy = std::fs::read_to_string(dir.path().join("sql/rfm_copy.sql")).unwrap();
+    assert!(copy.starts_with("-- name: rfm_copy\n-- version: 1\n") && copy.contains("ntile(5)"));
+    let check = insights(dir.path(), &["check"]);
+    assert!(check.stdout().contains("ok     weekly_orders v1") && check.stdout().contains("ok     rfm_copy v1"), "{}", check.stdout());
+    insights(dir.path(), &["lock"]).ok();
+    insights(dir.path(), &["check"]).ok();
+    assert!(insights(dir.path(), &["list"]).ok().contains("weekly_orders v1"));
+    let err = insights(dir.path(), &["new", "weekly_orders"]).err();
+    assert!(err.contains("`weekly_orders` already exists"), "{err}");
+    let err = insights(dir.path(), &["new", "Weekly-Orders"]).err();
+    assert!(err.contains("not a valid insight name"), "{err}");
+    let err = insights(dir.path(), &["new", "x", "--from", "nope"]).err();
+    assert!(err.contains("unknown insight `nope`"), "{err}");
+}
+
+#[test]
+fn show_prints_the_sql_and_its_plan() {
+    let stdout = insights(&repo(), &["show", "top_customers"]).ok();
+    assert!(stdout.starts_with("-- name: top_customers"), "{stdout}");
+    assert!(stdout.contains("-- plan") && stdout.contains("TableScan: customer_rfm"), "{stdout}");
+    assert!(stdout.contains("Int64(100)"), "the limit parameter is bound as a value: {stdout}");
+}
