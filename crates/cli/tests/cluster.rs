@@ -30,6 +30,10 @@ async fn submit_to_a_two_executor_cluster_matches_the_golden_tables() {
     let output = server.location("s3://shop/cluster");
     let manifest = insights_engine::Manifest::read(&output).await.unwrap();
     assert_eq!(manifest.engine, cluster.url);
+    assert_eq!(manifest.ingested_on, "cluster", "Parquet on S3 is read by the executors, not the client");
+    let curated = server.location(&format!("s3://shop/cluster/{}", manifest.curated)).list().await.unwrap();
+    assert!(curated.iter().any(|f| f.starts_with("transactions/year_month=2011-12/")), "{curated:?}");
+    assert!(curated.iter().any(|f| f.starts_with("quarantine/")) && curated.contains(&"ingest_summary.json".to_string()));
     util::assert_matches_golden(&output).await;
 }
 

@@ -42,6 +42,7 @@ async fn run_on_the_sample_commits_every_insight_and_leaves_no_temporary_data() 
     let manifest = insights_engine::Manifest::load(&dir.path().join("out")).unwrap();
     assert_eq!(manifest.insights.len(), 13);
     assert_eq!(manifest.engine, "standalone");
+    assert_eq!(manifest.ingested_on, "client");
     for record in &manifest.insights {
         assert!(stdout.contains(&record.name), "{stdout}");
         assert!(record.path.ends_with(&format!("tables/{}/v{}", record.name, record.version)));

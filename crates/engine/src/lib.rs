@@ -5,6 +5,7 @@
 
 mod check;
 mod cluster;
+mod cluster_ingest;
 mod error;
 mod manifest;
 mod params;

@@ -36,6 +36,9 @@ pub struct Manifest {
     pub input_files: Vec<String>,
     /// The curated layer of this run, relative to the output directory.
     pub curated: String,
+    /// Who read the raw input: `client` (streaming readers in this
+    /// process) or `cluster` (the executors, for Parquet on object storage).
+    pub ingested_on: String,
     pub ingest: IngestSummary,
     pub parameters: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
     pub insights: Vec<InsightRecord>,

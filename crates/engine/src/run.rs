@@ -65,7 +65,7 @@ pub async fn run(catalog: &Catalog, options: &RunOptions, report: &dyn RunReport
     let scratch = std::env::temp_dir().join(format!("insights-{run_id}"));
     let result = run_into(catalog, options, report, &run_location, &scratch).await;
     let _ = std::fs::remove_dir_all(&scratch);
-    let (ingest, insights, input_files, engine) = match result {
+    let RunResult { ingest, ingested_on, insights, input_files, engine } = match result {
         Ok(done) => done,
         Err(e) => {
             if let Err(cleanup) = run_location.delete_all().await {
@@ -82,6 +82,7 @@ pub async fn run(catalog: &Catalog, options: &RunOptions, report: &dyn RunReport
         engine,
         input_files,
         curated: relative("curated"),
+        ingested_on: ingested_on.to_string(),
         ingest,
         parameters: options
             .params
@@ -98,7 +99,13 @@ pub async fn run(catalog: &Catalog, options: &RunOptions, report: &dyn RunReport
     Ok(manifest)
 }
 
-type RunResult = (insights_ingest::IngestSummary, Vec<InsightRecord>, Vec<String>, String);
+struct RunResult {
+    ingest: insights_ingest::IngestSummary,
+    ingested_on: &'static str,
+    insights: Vec<InsightRecord>,
+    input_files: Vec<String>,
+    engine: String,
+}
 
 async fn run_into(
     catalog: &Catalog,
@@ -114,22 +121,14 @@ async fn run_into(
     })?;
     let engine_options = EngineOptions { storage: options.storage.clone(), ..options.engine.clone() };
     let engine = Engine::start(&engine_options, &scratch.join("executor")).await?;
-    let files = if insights_storage::is_remote(&options.input) {
-        insights_ingest::fetch_remote_inputs(&options.input, options.ingest.format, &options.storage, &scratch.join("input")).await?
-    } else {
-        insights_ingest::resolve_inputs(&options.input, options.ingest.format)?
-    };
-    let input_files = files.iter().map(|f| f.name.clone()).collect();
-    let summary = match run_location.local_path() {
-        Some(local) => insights_ingest::ingest(&files, &local.join("curated"), &options.ingest, &curation.sql).await?,
-        None => {
-            let curated = scratch.join("curated");
-            let summary = insights_ingest::ingest(&files, &curated, &options.ingest, &curation.sql).await?;
-            run_location.upload_dir(&curated, "curated").await?;
-            summary
-        }
-    };
-    let _ = std::fs::remove_dir_all(scratch.join("input"));
+    let (summary, input_files, ingested_on) =
+        match ingest_on_cluster_when_possible(&engine, options, run_location, &curation.sql).await? {
+            Some((summary, files)) => (summary, files, "cluster"),
+            None => {
+                let (summary, files) = ingest_on_client(options, run_location, scratch, &curation.sql).await?;
+                (summary, files, "client")
+            }
+        };
     report.ingested(&summary);
 
     let ctx = &engine.ctx;
@@ -171,7 +170,56 @@ async fn run_into(
         report.insight_done(&record);
         records.push(record);
     }
-    Ok((summary, records, input_files, engine.description.clone()))
+    Ok(RunResult { ingest: summary, ingested_on, insights: records, input_files, engine: engine.description.clone() })
+}
+
+/// In cluster mode, Parquet exports on object storage are ingested by the
+/// executors (see `cluster_ingest`); `None` means the client reads them.
+async fn ingest_on_cluster_when_possible(
+    engine: &Engine,
+    options: &RunOptions,
+    run_location: &Location,
+    curation_sql: &str,
+) -> Result<Option<(insights_ingest::IngestSummary, Vec<String>)>, EngineError> {
+    if options.engine.scheduler.is_none() || !insights_storage::is_remote(&options.input) {
+        return Ok(None);
+    }
+    let remote = insights_ingest::list_remote_inputs(&options.input, options.ingest.format, &options.storage).await?;
+    if remote.iter().any(|r| r.format != insights_ingest::Format::Parquet) {
+        return Ok(None);
+    }
+    let urls: Vec<String> = remote.iter().map(|r| r.url()).collect();
+    let summary =
+        crate::cluster_ingest::ingest_on_cluster(&engine.ctx, &urls, run_location, &options.ingest, curation_sql).await?;
+    Ok(summary.map(|summary| (summary, urls)))
+}
+
+/// The client's streaming readers: local files, or remote ones copied to
+/// scratch space first; the curated layer is uploaded when the run's
+/// location is not local.
+async fn ingest_on_client(
+    options: &RunOptions,
+    run_location: &Location,
+    scratch: &Path,
+    curation_sql: &str,
+) -> Result<(insights_ingest::IngestSummary, Vec<String>), EngineError> {
+    let files = if insights_storage::is_remote(&options.input) {
+        insights_ingest::fetch_remote_inputs(&options.input, options.ingest.format, &options.storage, &scratch.join("input")).await?
+    } else {
+        insights_ingest::resolve_inputs(&options.input, options.ingest.format)?
+    };
+    let input_files = files.iter().map(|f| f.name.clone()).collect();
+    let summary = match run_location.local_path() {
+        Some(local) => insights_ingest::ingest(&files, &local.join("curated"), &options.ingest, curation_sql).await?,
+        None => {
+            let curated = scratch.join("curated");
+            let summary = insights_ingest::ingest(&files, &curated, &options.ingest, curation_sql).await?;
+            run_location.upload_dir(&curated, "curated").await?;
+            summary
+        }
+    };
+    let _ = std::fs::remove_dir_all(scratch.join("input"));
+    Ok((summary, input_files))
 }
 
 /// Plans one catalog query with its parameters bound as values.
@@ -238,7 +286,7 @@ fn category_rules_parquet(yaml: &Path) -> Result<Vec<u8>, EngineError> {
 
 /// An empty result writes no file; give it one, so the table (and its
 /// schema) can be read like any other.
-async fn ensure_table_file(table: &Location, schema: SchemaRef) -> Result<(), EngineError> {
+pub(crate) async fn ensure_table_file(table: &Location, schema: SchemaRef) -> Result<(), EngineError> {
     if !table.list().await?.iter().any(|name| name.ends_with(".parquet")) {
         table.write("empty.parquet", parquet_bytes(schema, &[])?).await?;
     }

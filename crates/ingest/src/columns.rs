@@ -26,7 +26,7 @@ fn normalise(name: &str) -> String {
 }
 
 /// For each canonical column, its position in `header`.
-pub(crate) fn map_columns(
+pub fn map_columns(
     path: &Path,
     header: &[String],
     configured: &BTreeMap<String, String>,

@@ -103,50 +103,76 @@ pub fn resolve_inputs(input: &str, format: Option<Format>) -> Result<Vec<InputFi
     Ok(files)
 }
 
-/// Copies remote inputs (`s3://bucket/key` for one object, or a prefix
-/// for every object below it) into `scratch`, streaming, and returns them
-/// as input files named by their URLs.
+/// One object of a remote input.
+#[derive(Debug, Clone)]
+pub struct RemoteInput {
+    pub location: insights_storage::Location,
+    /// The object's path below `location`.
+    pub name: String,
+    pub format: Format,
+}
+
+impl RemoteInput {
+    pub fn url(&self) -> String {
+        self.location.url_of(&self.name)
+    }
+}
+
+fn remote_error(e: insights_storage::StorageError) -> IngestError {
+    match e {
+        insights_storage::StorageError::Object { not_found: true, url, .. } => IngestError::InputNotFound(url),
+        other => IngestError::Remote(other.to_string()),
+    }
+}
+
+/// Lists remote inputs (`s3://bucket/key` for one object, or a prefix for
+/// every object below it) without reading them.
+pub async fn list_remote_inputs(
+    input: &str,
+    format: Option<Format>,
+    storage: &insights_storage::StorageOptions,
+) -> Result<Vec<RemoteInput>, IngestError> {
+    use insights_storage::Location;
+    let trimmed = input.trim_end_matches('/');
+    let as_prefix = Location::parse(trimmed, storage).map_err(remote_error)?;
+    let mut objects: Vec<(Location, String)> =
+        as_prefix.list().await.map_err(remote_error)?.into_iter().map(|name| (as_prefix.clone(), name)).collect();
+    if objects.is_empty() {
+        let (parent, name) = trimmed.rsplit_once('/').ok_or_else(|| IngestError::InputNotFound(input.into()))?;
+        objects.push((Location::parse(parent, storage).map_err(remote_error)?, name.to_string()));
+    }
+    let mut inputs = Vec::new();
+    for (location, name) in objects {
+        match format.or_else(|| Format::from_path(Path::new(&name))) {
+            Some(format) => inputs.push(RemoteInput { location, name, format }),
+            None => log::info!("skipping {} (not a recognised input format)", location.url_of(&name)),
+        }
+    }
+    if inputs.is_empty() {
+        return Err(IngestError::NoInputs(input.to_string()));
+    }
+    Ok(inputs)
+}
+
+/// Copies remote inputs into `scratch`, streaming, and returns them as
+/// input files named by their URLs.
 pub async fn fetch_remote_inputs(
     input: &str,
     format: Option<Format>,
     storage: &insights_storage::StorageOptions,
     scratch: &Path,
 ) -> Result<Vec<InputFile>, IngestError> {
-    use insights_storage::Location;
-    let remote = |e: insights_storage::StorageError| IngestError::Remote(e.to_string());
-    let trimmed = input.trim_end_matches('/');
-    let as_prefix = Location::parse(trimmed, storage).map_err(remote)?;
-    let mut objects: Vec<(Location, String)> = as_prefix
-        .list()
-        .await
-        .map_err(remote)?
-        .into_iter()
-        .map(|name| (as_prefix.clone(), name))
-        .collect();
-    if objects.is_empty() {
-        let (parent, name) = trimmed.rsplit_once('/').ok_or_else(|| IngestError::InputNotFound(input.into()))?;
-        objects.push((Location::parse(parent, storage).map_err(remote)?, name.to_string()));
-    }
+    let remote = list_remote_inputs(input, format, storage).await?;
     std::fs::create_dir_all(scratch).map_err(|source| IngestError::Write { path: scratch.to_path_buf(), source })?;
     let mut files = Vec::new();
-    for (index, (location, name)) in objects.iter().enumerate() {
-        let url = location.url_of(name);
-        let Some(format) = format.or_else(|| Format::from_path(Path::new(name))) else {
-            log::info!("skipping {url} (not a recognised input format)");
-            continue;
-        };
-        let file_name = name.rsplit('/').next().unwrap_or(name);
+    for (index, object) in remote.iter().enumerate() {
+        let file_name = object.name.rsplit('/').next().unwrap_or(&object.name);
         let path = scratch.join(format!("{index:05}-{file_name}"));
-        location.download(name, &path).await.map_err(|e| match e {
-            insights_storage::StorageError::Object { not_found: true, .. } => {
-                IngestError::InputNotFound(input.to_string())
-            }
-            other => remote(other),
+        object.location.download(&object.name, &path).await.map_err(|e| match remote_error(e) {
+            IngestError::InputNotFound(_) => IngestError::InputNotFound(input.to_string()),
+            other => other,
         })?;
-        files.push(InputFile { path, name: url, format });
-    }
-    if files.is_empty() {
-        return Err(IngestError::NoInputs(input.to_string()));
+        files.push(InputFile { path, name: object.url(), format: object.format });
     }
     Ok(files)
 }

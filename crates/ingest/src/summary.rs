@@ -22,7 +22,7 @@ pub struct IngestSummary {
 }
 
 impl IngestSummary {
-    pub(crate) fn from_files(files: Vec<FileSummary>) -> Self {
+    pub fn from_files(files: Vec<FileSummary>) -> Self {
         let total = |f: fn(&FileSummary) -> u64| files.iter().map(f).sum();
         Self {
             raw_lines: total(|f| f.raw_lines),
