@@ -101,3 +101,45 @@ fn an_unreachable_scheduler_is_a_one_line_error() {
     let err = util::insights(dir.path(), &["submit", "--input", sample.to_str().unwrap()]).err();
     assert!(err.contains("submit needs --scheduler"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cluster_quarantines_unreadable_parquet_rows_with_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = S3Server::start(&["shop"]).await;
+    std::fs::write(dir.path().join("insights.yaml"), server.config_yaml()).unwrap();
+    let local = dir.path().join("export.parquet");
+    let ctx = datafusion::prelude::SessionContext::new();
+    ctx.sql(
+        "select column1 as \"Invoice\", column2 as \"StockCode\", column3 as \"Description\", column4 as \"Quantity\", \
+         to_timestamp(column5) as \"InvoiceDate\", column6 as \"Price\", column7 as \"Customer ID\", column8 as \"Country\" \
+         from (values \
+           ('536365', '85123A', 'HEART', 6.0, '2010-12-01T08:26:00', 2.55, 17850.0, 'United Kingdom'), \
+           ('536365', '85123A', 'HEART', 6.0, '2010-12-01T08:26:00', 2.55, 17850.0, 'United Kingdom'), \
+           (null, '71053', 'LANTERN', 6.0, '2010-12-01T08:26:00', 3.39, 17850.0, 'United Kingdom'), \
+           ('536366', '22633', 'WARMER', 1.5, '2010-12-01T08:28:00', 1.85, null, 'France'))",
+    )
+    .await
+    .unwrap()
+    .write_parquet(local.to_str().unwrap(), Default::default(), None)
+    .await
+    .unwrap();
+    let file = std::fs::read_dir(&local).map(|mut d| d.next().unwrap().unwrap().path()).unwrap_or(local.clone());
+    server.location("s3://shop/").write("bad/export.parquet", std::fs::read(file).unwrap()).await.unwrap();
+    let cluster = Cluster::start(dir.path(), 2);
+    let stdout = server
+        .insights(dir.path(), &["submit", "--scheduler", &cluster.url, "--input", "s3://shop/bad/", "--output", "s3://shop/out", "--only", "country_sales"])
+        .ok();
+    assert!(stdout.contains("4 raw = 1 kept + 1 duplicates + 2 quarantined"), "{stdout}");
+    let output = server.location("s3://shop/out");
+    let manifest = insights_engine::Manifest::read(&output).await.unwrap();
+    assert_eq!(manifest.ingested_on, "cluster");
+    let quarantine = format!("{}/quarantine/", output.url_of(&manifest.curated));
+    ctx.runtime_env().register_object_store(&output.store_url(), output.store.clone());
+    ctx.register_parquet("quarantine", &quarantine, Default::default()).await.unwrap();
+    let rows = ctx.sql("select reason, source_file from quarantine order by reason").await.unwrap().collect().await.unwrap();
+    assert_eq!(
+        util::cells(&rows, "reason"),
+        [util::Cell::Text("invoice_no is empty".into()), util::Cell::Text("quantity is not an integer".into())]
+    );
+    assert_eq!(util::cells(&rows, "source_file")[0], util::Cell::Text("s3://shop/bad/export.parquet".into()));
+}
