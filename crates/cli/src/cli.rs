@@ -85,8 +85,9 @@ pub struct SchedulerArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1", value_name = "HOST")]
     pub bind: String,
-    #[arg(long, default_value_t = 50050)]
-    pub port: u16,
+    /// Port to listen on (default: config `cluster.scheduler_port`, else 50050).
+    #[arg(long)]
+    pub port: Option<u16>,
     /// Host name executors and clients use to reach this scheduler
     /// (default: the bind address).
     #[arg(long, value_name = "HOST")]
@@ -95,18 +96,21 @@ pub struct SchedulerArgs {
 
 #[derive(Debug, Args)]
 pub struct ExecutorArgs {
-    /// The scheduler to register with.
-    #[arg(long, default_value = "127.0.0.1:50050", value_name = "HOST:PORT")]
-    pub scheduler: String,
+    /// The scheduler to register with (default: config
+    /// `cluster.executor.scheduler`, else 127.0.0.1:50050).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub scheduler: Option<String>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1", value_name = "HOST")]
     pub bind: String,
-    /// Port serving shuffle data (Arrow Flight) to other executors.
-    #[arg(long, default_value_t = 50051)]
-    pub port: u16,
-    /// Port of the executor's gRPC service.
-    #[arg(long, default_value_t = 50052)]
-    pub grpc_port: u16,
+    /// Port serving shuffle data (Arrow Flight) to other executors
+    /// (default: config `cluster.executor.port`, else 50051).
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Port of the executor's gRPC service (default: config
+    /// `cluster.executor.grpc_port`, else 50052).
+    #[arg(long)]
+    pub grpc_port: Option<u16>,
     /// Host name others use to reach this executor (default: the bind address).
     #[arg(long, value_name = "HOST")]
     pub external_host: Option<String>,

@@ -37,15 +37,16 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
         }
         Command::New { name, from } => new_insight(sql_dir, &name, from.as_deref()),
         Command::Submit(args) => {
-            if args.scheduler.is_none() {
+            if args.scheduler.is_none() && config.cluster.scheduler.is_none() {
                 bail!("submit needs --scheduler df://HOST:PORT (or INSIGHTS_SCHEDULER); `insights run` runs without a cluster");
             }
             run(args, &config, sql_dir).await
         }
         Command::Scheduler(args) => {
             let external_host = args.external_host.unwrap_or_else(|| args.bind.clone());
-            eprintln!("scheduler listening on {}:{} (df://{external_host}:{})", args.bind, args.port, args.port);
-            let options = SchedulerOptions { bind_host: args.bind, port: args.port, external_host, storage: config.storage.clone() };
+            let port = args.port.or(config.cluster.scheduler_port).unwrap_or(50050);
+            eprintln!("scheduler listening on {}:{port} (df://{external_host}:{port})", args.bind);
+            let options = SchedulerOptions { bind_host: args.bind, port, external_host, storage: config.storage.clone() };
             Ok(serve_scheduler(options).await?)
         }
         Command::Executor(args) => executor(args, &config).await,
@@ -166,8 +167,11 @@ async fn run(args: RunArgs, config: &Config, sql_dir: Option<PathBuf>) -> Result
     };
     let output = args.output.or_else(|| config.output.clone()).unwrap_or_else(|| "output".to_string());
     let category_rules = config.category_rules.clone().unwrap_or_else(|| catalog.dir.join("category_rules.yaml"));
-    let mut engine = EngineOptions { scheduler: args.scheduler.clone(), ..EngineOptions::default() };
-    if let Some(n) = args.parallelism {
+    let mut engine = EngineOptions {
+        scheduler: args.scheduler.clone().or_else(|| config.cluster.scheduler.clone()),
+        ..EngineOptions::default()
+    };
+    if let Some(n) = args.parallelism.or(config.cluster.parallelism) {
         engine.parallelism = n.max(1);
     }
     let options = RunOptions {
@@ -200,26 +204,29 @@ async fn run(args: RunArgs, config: &Config, sql_dir: Option<PathBuf>) -> Result
 }
 
 async fn executor(args: ExecutorArgs, config: &Config) -> Result<()> {
-    let (host, port) = args
-        .scheduler
+    let file = &config.cluster.executor;
+    let scheduler = args.scheduler.or_else(|| file.scheduler.clone()).unwrap_or_else(|| "127.0.0.1:50050".into());
+    let (host, port) = scheduler
         .trim_start_matches("df://")
         .rsplit_once(':')
-        .with_context(|| format!("--scheduler `{}`: expected HOST:PORT", args.scheduler))?;
-    let scheduler_port = port.parse().with_context(|| format!("--scheduler `{}`: bad port", args.scheduler))?;
-    let memory_limit = args.memory_limit.as_deref().map(parse_size).transpose()?;
+        .with_context(|| format!("scheduler `{scheduler}`: expected HOST:PORT"))?;
+    let scheduler_port = port.parse().with_context(|| format!("scheduler `{scheduler}`: bad port"))?;
+    let memory_limit = args.memory_limit.or_else(|| file.memory_limit.clone()).as_deref().map(parse_size).transpose()?;
     let concurrent_tasks = args
         .concurrent_tasks
+        .or(file.concurrent_tasks)
         .unwrap_or_else(|| std::thread::available_parallelism().map(usize::from).unwrap_or(2));
-    eprintln!("executor on {}:{} with {concurrent_tasks} task slots, registering with {host}:{port}", args.bind, args.port);
+    let flight_port = args.port.or(file.port).unwrap_or(50051);
+    eprintln!("executor on {}:{flight_port} with {concurrent_tasks} task slots, registering with {host}:{port}", args.bind);
     let options = ExecutorOptions {
         bind_host: args.bind.clone(),
         external_host: args.external_host.or(Some(args.bind)),
-        port: args.port,
-        grpc_port: args.grpc_port,
+        port: flight_port,
+        grpc_port: args.grpc_port.or(file.grpc_port).unwrap_or(50052),
         scheduler_host: host.to_string(),
         scheduler_port,
         concurrent_tasks,
-        work_dir: args.work_dir,
+        work_dir: args.work_dir.or_else(|| file.work_dir.clone()),
         memory_limit,
         storage: config.storage.clone(),
     };

@@ -25,6 +25,10 @@ pub struct Config {
     /// S3 endpoint, region and addressing (credentials: `AWS_*` variables).
     #[serde(default)]
     pub storage: insights_storage::StorageOptions,
+    /// Where runs execute, and the settings of `insights scheduler` and
+    /// `insights executor` processes started with this file.
+    #[serde(default)]
+    pub cluster: ClusterConfig,
     /// Parameter values per insight: `params: {top_customers: {limit: 50}}`.
     #[serde(default)]
     pub params: BTreeMap<String, BTreeMap<String, serde_yaml::Value>>,
@@ -46,6 +50,32 @@ pub struct IngestConfig {
     /// Canonical column -> header name in the input.
     #[serde(default)]
     pub columns: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// `df://HOST:PORT`: run on this cluster instead of in-process.
+    pub scheduler: Option<String>,
+    /// Task slots of the in-process (standalone) executor.
+    pub parallelism: Option<usize>,
+    /// Port of `insights scheduler`.
+    pub scheduler_port: Option<u16>,
+    #[serde(default)]
+    pub executor: ExecutorConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExecutorConfig {
+    /// `HOST:PORT` of the scheduler to register with.
+    pub scheduler: Option<String>,
+    pub port: Option<u16>,
+    pub grpc_port: Option<u16>,
+    pub concurrent_tasks: Option<usize>,
+    pub work_dir: Option<String>,
+    /// e.g. `4GiB`.
+    pub memory_limit: Option<String>,
 }
 
 impl Config {

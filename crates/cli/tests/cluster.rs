@@ -98,8 +98,14 @@ fn an_unreachable_scheduler_is_a_one_line_error() {
     let err = util::insights(dir.path(), &["submit", "--scheduler", &scheduler, "--input", sample.to_str().unwrap(), "--output", "out"]).err();
     assert!(err.contains(&format!("cannot reach the scheduler at {scheduler}: Connection refused")), "{err}");
     assert!(!dir.path().join("out/manifest.json").exists());
+    let err = util::insights(dir.path(), &["submit", "--scheduler", "scheduler-host", "--input", sample.to_str().unwrap()]).err();
+    assert!(err.contains("cannot reach the scheduler at scheduler-host: expected df://HOST:PORT"), "{err}");
     let err = util::insights(dir.path(), &["submit", "--input", sample.to_str().unwrap()]).err();
     assert!(err.contains("submit needs --scheduler"), "{err}");
+    // The config file's scheduler is used when no flag is given.
+    std::fs::write(dir.path().join("insights.yaml"), format!("cluster:\n  scheduler: {scheduler}\n")).unwrap();
+    let err = util::insights(dir.path(), &["submit", "--input", sample.to_str().unwrap(), "--output", "out"]).err();
+    assert!(err.contains(&format!("cannot reach the scheduler at {scheduler}")), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
