@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use crate::CatalogError;
 use crate::header::{Header, parse_header};
 use crate::params::{ParamOverride, ParamSpec, ParamType, Params};
 use crate::sql::{SqlProblem, analyse};
-use crate::CatalogError;
 
 /// What a SQL file is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,14 +56,9 @@ impl Model {
     }
 
     fn load(path: &Path, kind: ModelKind) -> Result<Self, CatalogError> {
-        let sql = std::fs::read_to_string(path).map_err(|source| CatalogError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let header_error = |message: String| CatalogError::Header {
-            path: path.to_path_buf(),
-            message,
-        };
+        let sql =
+            std::fs::read_to_string(path).map_err(|source| CatalogError::Io { path: path.to_path_buf(), source })?;
+        let header_error = |message: String| CatalogError::Header { path: path.to_path_buf(), message };
         let header = parse_header(&sql).map_err(header_error)?;
         let params = header
             .params
@@ -75,32 +70,17 @@ impl Model {
                         declared.ty
                     ))
                 })?;
-                let default = ty.from_yaml(&declared.default).map_err(|e| {
-                    header_error(format!("parameter `{name}` has a bad default: {e}"))
-                })?;
-                Ok(ParamSpec {
-                    name: name.clone(),
-                    ty,
-                    default,
-                    description: declared.description.clone(),
-                })
+                let default = ty
+                    .from_yaml(&declared.default)
+                    .map_err(|e| header_error(format!("parameter `{name}` has a bad default: {e}")))?;
+                Ok(ParamSpec { name: name.clone(), ty, default, description: declared.description.clone() })
             })
             .collect::<Result<Vec<_>, CatalogError>>()?;
         let facts = analyse(&sql).map_err(|problem| match problem {
-            SqlProblem::Syntax(message) => CatalogError::Syntax {
-                path: path.to_path_buf(),
-                message,
-            },
-            SqlProblem::NotReadOnly(message) => CatalogError::NotReadOnly {
-                path: path.to_path_buf(),
-                message,
-            },
+            SqlProblem::Syntax(message) => CatalogError::Syntax { path: path.to_path_buf(), message },
+            SqlProblem::NotReadOnly(message) => CatalogError::NotReadOnly { path: path.to_path_buf(), message },
         })?;
-        if let Some(name) = facts
-            .placeholders
-            .iter()
-            .find(|name| !header.params.contains_key(*name))
-        {
+        if let Some(name) = facts.placeholders.iter().find(|name| !header.params.contains_key(*name)) {
             return Err(CatalogError::UndeclaredParam {
                 path: path.to_path_buf(),
                 name: name.clone(),
@@ -108,15 +88,7 @@ impl Model {
             });
         }
         let checksum = Sha256::digest(sql.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
-        Ok(Self {
-            kind,
-            path: path.to_path_buf(),
-            header,
-            params,
-            sql,
-            checksum,
-            dependencies: facts.tables,
-        })
+        Ok(Self { kind, path: path.to_path_buf(), header, params, sql, checksum, dependencies: facts.tables })
     }
 }
 
@@ -168,11 +140,7 @@ impl Catalog {
             models.push(model);
         }
         let models = order_by_dependency(models, sources)?;
-        Ok(Self {
-            dir: dir.to_path_buf(),
-            curation,
-            models,
-        })
+        Ok(Self { dir: dir.to_path_buf(), curation, models })
     }
 
     pub fn insights(&self) -> impl Iterator<Item = &Model> {
@@ -184,13 +152,10 @@ impl Catalog {
     }
 
     pub fn get(&self, name: &str) -> Result<&Model, CatalogError> {
-        self.models
-            .iter()
-            .find(|m| m.name() == name)
-            .ok_or_else(|| CatalogError::UnknownInsight {
-                name: name.to_string(),
-                known: join_or_none(self.insights().map(Model::name)),
-            })
+        self.models.iter().find(|m| m.name() == name).ok_or_else(|| CatalogError::UnknownInsight {
+            name: name.to_string(),
+            known: join_or_none(self.insights().map(Model::name)),
+        })
     }
 
     /// The insights to run for `only` (all when empty) plus every insight
@@ -216,10 +181,7 @@ impl Catalog {
                 );
             }
         }
-        Ok(self
-            .insights()
-            .filter(|m| wanted.contains(m.name()))
-            .collect())
+        Ok(self.insights().filter(|m| wanted.contains(m.name())).collect())
     }
 
     /// Resolves every insight's parameters: header default, then `config`
@@ -263,12 +225,14 @@ impl Catalog {
                         CatalogError::Param(format!("config `params.{}.{}`: {e}", model.name(), spec.name))
                     })?;
                 }
-                for o in overrides.iter().filter(|o| {
-                    o.name == spec.name && o.insight.as_deref().is_none_or(|i| i == model.name())
-                }) {
-                    value = spec.ty.parse_value(&o.value).map_err(|e| {
-                        CatalogError::Param(format!("--param {}: {e}", o.key()))
-                    })?;
+                for o in overrides
+                    .iter()
+                    .filter(|o| o.name == spec.name && o.insight.as_deref().is_none_or(|i| i == model.name()))
+                {
+                    value = spec
+                        .ty
+                        .parse_value(&o.value)
+                        .map_err(|e| CatalogError::Param(format!("--param {}: {e}", o.key())))?;
                 }
                 params.insert(spec.name.clone(), value);
             }
@@ -280,10 +244,7 @@ impl Catalog {
 
 fn unknown_param<'a>(key: &str, known: impl Iterator<Item = &'a ParamSpec>) -> CatalogError {
     let names: BTreeSet<String> = known.map(|p| format!("{} ({})", p.name, p.ty.name())).collect();
-    CatalogError::Param(format!(
-        "unknown parameter `{key}` (known: {})",
-        join_or_none(names.iter())
-    ))
+    CatalogError::Param(format!("unknown parameter `{key}` (known: {})", join_or_none(names.iter())))
 }
 
 fn join_or_none<T: AsRef<str>>(items: impl Iterator<Item = T>) -> String {
@@ -292,10 +253,7 @@ fn join_or_none<T: AsRef<str>>(items: impl Iterator<Item = T>) -> String {
 }
 
 fn collect_sql_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), CatalogError> {
-    let io = |source| CatalogError::Io {
-        path: dir.to_path_buf(),
-        source,
-    };
+    let io = |source| CatalogError::Io { path: dir.to_path_buf(), source };
     for entry in std::fs::read_dir(dir).map_err(io)? {
         let path = entry.map_err(io)?.path();
         if path.is_dir() {
@@ -312,10 +270,8 @@ fn collect_sql_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), CatalogEr
 fn order_by_dependency(models: Vec<Model>, sources: &[&str]) -> Result<Vec<Model>, CatalogError> {
     let names: BTreeSet<&str> = models.iter().map(Model::name).collect();
     for model in &models {
-        if let Some(table) = model
-            .dependencies
-            .iter()
-            .find(|t| !names.contains(t.as_str()) && !sources.contains(&t.as_str()))
+        if let Some(table) =
+            model.dependencies.iter().find(|t| !names.contains(t.as_str()) && !sources.contains(&t.as_str()))
         {
             let known = sources.iter().copied().chain(names.iter().copied());
             return Err(CatalogError::UnknownTable {
@@ -325,8 +281,7 @@ fn order_by_dependency(models: Vec<Model>, sources: &[&str]) -> Result<Vec<Model
             });
         }
     }
-    let mut remaining: BTreeMap<String, Model> =
-        models.into_iter().map(|m| (m.name().to_string(), m)).collect();
+    let mut remaining: BTreeMap<String, Model> = models.into_iter().map(|m| (m.name().to_string(), m)).collect();
     let mut ordered = Vec::new();
     while !remaining.is_empty() {
         let ready = remaining

@@ -16,23 +16,11 @@ pub enum CatalogError {
     #[error("{path}: {message}")]
     NotReadOnly { path: PathBuf, message: String },
     #[error("{path}: uses the parameter ${name}, which its header does not declare (declared: {declared})")]
-    UndeclaredParam {
-        path: PathBuf,
-        name: String,
-        declared: String,
-    },
+    UndeclaredParam { path: PathBuf, name: String, declared: String },
     #[error("{path}: reads the unknown table `{table}` (known: {known})")]
-    UnknownTable {
-        path: PathBuf,
-        table: String,
-        known: String,
-    },
+    UnknownTable { path: PathBuf, table: String, known: String },
     #[error("the name `{name}` is used by both {first} and {second}")]
-    DuplicateName {
-        name: String,
-        first: PathBuf,
-        second: PathBuf,
-    },
+    DuplicateName { name: String, first: PathBuf, second: PathBuf },
     #[error("dependency cycle: {0}")]
     Cycle(String),
     #[error("unknown insight `{name}` (known: {known})")]

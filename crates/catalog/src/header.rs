@@ -84,8 +84,7 @@ pub(crate) fn parse_header(text: &str) -> Result<Header, String> {
     if yaml.trim().is_empty() {
         return Err("no metadata header: the file must start with `-- name: …`, `-- version: …`, `-- description: …` comment lines".into());
     }
-    let header: Header =
-        serde_yaml::from_str(&yaml).map_err(|e| format!("invalid metadata header: {e}"))?;
+    let header: Header = serde_yaml::from_str(&yaml).map_err(|e| format!("invalid metadata header: {e}"))?;
     if !is_identifier(&header.name) {
         return Err(format!(
             "invalid name `{}`: use lower-case letters, digits and `_`, starting with a letter",
@@ -103,8 +102,7 @@ pub(crate) fn parse_header(text: &str) -> Result<Header, String> {
 
 pub(crate) fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
-    matches!(chars.next(), Some('a'..='z'))
-        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'))
+    matches!(chars.next(), Some('a'..='z')) && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'))
 }
 
 #[cfg(test)]
@@ -124,8 +122,7 @@ mod tests {
     #[test]
     fn rejects_unknown_keys_and_missing_header() {
         assert!(parse_header("select 1").unwrap_err().contains("no metadata header"));
-        let err = parse_header("-- name: a\n-- version: 1\n-- description: x\n-- verison: 2\n")
-            .unwrap_err();
+        let err = parse_header("-- name: a\n-- version: 1\n-- description: x\n-- verison: 2\n").unwrap_err();
         assert!(err.contains("verison"), "{err}");
     }
 }

@@ -49,7 +49,9 @@ impl std::fmt::Display for LockProblem {
             Self::NotLocked { name, path, version } => {
                 write!(f, "{path}: `{name}` v{version} is not in {LOCK_FILE}; run `insights lock`")
             }
-            Self::Removed { name } => write!(f, "`{name}` is in {LOCK_FILE} but has no SQL file any more; run `insights lock`"),
+            Self::Removed { name } => {
+                write!(f, "`{name}` is in {LOCK_FILE} but has no SQL file any more; run `insights lock`")
+            }
         }
     }
 }
@@ -73,7 +75,8 @@ impl Catalog {
             return Ok(BTreeMap::new());
         }
         let text = std::fs::read_to_string(&path).map_err(|source| CatalogError::Io { path: path.clone(), source })?;
-        serde_yaml::from_str(&text).map_err(|e| CatalogError::Header { path, message: format!("invalid lock file: {e}") })
+        serde_yaml::from_str(&text)
+            .map_err(|e| CatalogError::Header { path, message: format!("invalid lock file: {e}") })
     }
 
     /// Compares the files with the lock.
@@ -116,7 +119,8 @@ mod tests {
     use super::*;
 
     fn write(dir: &Path, version: u32, body: &str) {
-        std::fs::write(dir.join("a.sql"), format!("-- name: a\n-- version: {version}\n-- description: d\n{body}\n")).unwrap();
+        std::fs::write(dir.join("a.sql"), format!("-- name: a\n-- version: {version}\n-- description: d\n{body}\n"))
+            .unwrap();
     }
 
     #[test]
@@ -133,7 +137,10 @@ mod tests {
         let problems = catalog.verify_lock().unwrap();
         assert!(problems[0].blocks_run());
         let message = problems[0].to_string();
-        assert!(message.contains("a.sql") && message.contains("set `-- version: 2`") && message.contains("insights lock"), "{message}");
+        assert!(
+            message.contains("a.sql") && message.contains("set `-- version: 2`") && message.contains("insights lock"),
+            "{message}"
+        );
 
         write(dir.path(), 2, "select 2");
         let catalog = Catalog::load(dir.path(), &[]).unwrap();

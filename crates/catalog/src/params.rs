@@ -54,9 +54,7 @@ impl ParamType {
             Self::Int => ParamValue::Int(Some(text.parse().map_err(|_| bad())?)),
             Self::Float => ParamValue::Float(Some(text.parse().map_err(|_| bad())?)),
             Self::Text => ParamValue::Text(Some(text.to_string())),
-            Self::Date => ParamValue::Date(Some(
-                NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| bad())?,
-            )),
+            Self::Date => ParamValue::Date(Some(NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| bad())?)),
             Self::Bool => ParamValue::Bool(Some(text.parse().map_err(|_| bad())?)),
         })
     }
@@ -151,19 +149,13 @@ impl ParamOverride {
     /// Parses `NAME=VALUE` or `INSIGHT.NAME=VALUE`.
     pub fn parse(text: &str) -> Result<Self, CatalogError> {
         let (key, value) = text.split_once('=').ok_or_else(|| {
-            CatalogError::Param(format!(
-                "--param `{text}`: expected NAME=VALUE or INSIGHT.NAME=VALUE"
-            ))
+            CatalogError::Param(format!("--param `{text}`: expected NAME=VALUE or INSIGHT.NAME=VALUE"))
         })?;
         let (insight, name) = match key.trim().split_once('.') {
             Some((insight, name)) => (Some(insight.to_string()), name.to_string()),
             None => (None, key.trim().to_string()),
         };
-        Ok(Self {
-            insight,
-            name,
-            value: value.to_string(),
-        })
+        Ok(Self { insight, name, value: value.to_string() })
     }
 
     pub(crate) fn key(&self) -> String {
@@ -184,10 +176,7 @@ mod tests {
         assert_eq!(ParamType::Int.parse_value("null"), Ok(ParamValue::Int(None)));
         assert!(ParamType::Int.parse_value("4.2").unwrap_err().contains("integer"));
         assert!(ParamType::Date.parse_value("2011-13-01").is_err());
-        assert_eq!(
-            ParamType::Date.parse_value("2011-12-10").unwrap().to_string(),
-            "2011-12-10"
-        );
+        assert_eq!(ParamType::Date.parse_value("2011-12-10").unwrap().to_string(), "2011-12-10");
     }
 
     #[test]

@@ -4,9 +4,7 @@
 use std::collections::BTreeSet;
 use std::ops::ControlFlow;
 
-use sqlparser::ast::{
-    Expr, Ident, ObjectName, ObjectNamePart, Query, Statement, Value, Visit, Visitor,
-};
+use sqlparser::ast::{Expr, Ident, ObjectName, ObjectNamePart, Query, Statement, Value, Visit, Visitor};
 use sqlparser::dialect::GenericDialect;
 use sqlparser::parser::Parser;
 
@@ -26,8 +24,7 @@ pub(crate) enum SqlProblem {
 
 /// Parses `sql` and checks it is exactly one read-only query.
 pub(crate) fn analyse(sql: &str) -> Result<QueryFacts, SqlProblem> {
-    let statements =
-        Parser::parse_sql(&GenericDialect {}, sql).map_err(|e| SqlProblem::Syntax(e.to_string()))?;
+    let statements = Parser::parse_sql(&GenericDialect {}, sql).map_err(|e| SqlProblem::Syntax(e.to_string()))?;
     let statement = match statements.as_slice() {
         [] => return Err(SqlProblem::NotReadOnly("contains no query".into())),
         [single] => single,
@@ -47,15 +44,8 @@ pub(crate) fn analyse(sql: &str) -> Result<QueryFacts, SqlProblem> {
     }
     let mut collector = Collector::default();
     let _ = statement.visit(&mut collector);
-    let tables = collector
-        .relations
-        .difference(&collector.ctes)
-        .cloned()
-        .collect();
-    Ok(QueryFacts {
-        tables,
-        placeholders: collector.placeholders,
-    })
+    let tables = collector.relations.difference(&collector.ctes).cloned().collect();
+    Ok(QueryFacts { tables, placeholders: collector.placeholders })
 }
 
 fn first_words(statement: &str) -> String {
@@ -109,8 +99,7 @@ impl Visitor for Collector {
         if let Expr::Value(value) = expr
             && let Value::Placeholder(name) = &value.value
         {
-            self.placeholders
-                .insert(name.trim_start_matches(['$', ':', '?']).to_string());
+            self.placeholders.insert(name.trim_start_matches(['$', ':', '?']).to_string());
         }
         ControlFlow::Continue(())
     }
@@ -133,10 +122,7 @@ mod tests {
             "with ranked as (select * from Sales join \"Customer_RFM\" using (id)) \
              select * from ranked where n <= $limit and x in (select y from other)",
         );
-        assert_eq!(
-            f.tables.into_iter().collect::<Vec<_>>(),
-            ["Customer_RFM", "other", "sales"]
-        );
+        assert_eq!(f.tables.into_iter().collect::<Vec<_>>(), ["Customer_RFM", "other", "sales"]);
         assert_eq!(f.placeholders.into_iter().collect::<Vec<_>>(), ["limit"]);
     }
 

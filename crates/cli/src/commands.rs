@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use insights_catalog::{Catalog, ParamOverride};
 use insights_engine::{
-    EngineOptions, ExecutorOptions, InsightRecord, RunOptions, RunReport, SOURCE_TABLES, SchedulerOptions, serve_executor,
-    serve_scheduler,
+    EngineOptions, ExecutorOptions, InsightRecord, RunOptions, RunReport, SOURCE_TABLES, SchedulerOptions,
+    serve_executor, serve_scheduler,
 };
 use insights_ingest::{IngestOptions, IngestSummary, thousands};
 use insights_storage::Location;
@@ -32,13 +32,19 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
         Command::Lock => {
             let catalog = load_catalog(sql_dir)?;
             catalog.write_lock()?;
-            println!("locked {} files in {}", catalog.lock_entries().len(), catalog.dir.join(insights_catalog::LOCK_FILE).display());
+            println!(
+                "locked {} files in {}",
+                catalog.lock_entries().len(),
+                catalog.dir.join(insights_catalog::LOCK_FILE).display()
+            );
             Ok(())
         }
         Command::New { name, from } => new_insight(sql_dir, &name, from.as_deref()),
         Command::Submit(args) => {
             if args.scheduler.is_none() && config.cluster.scheduler.is_none() {
-                bail!("submit needs --scheduler df://HOST:PORT (or INSIGHTS_SCHEDULER); `insights run` runs without a cluster");
+                bail!(
+                    "submit needs --scheduler df://HOST:PORT (or INSIGHTS_SCHEDULER); `insights run` runs without a cluster"
+                );
             }
             run(args, &config, sql_dir).await
         }
@@ -46,7 +52,8 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
             let external_host = args.external_host.unwrap_or_else(|| args.bind.clone());
             let port = args.port.or(config.cluster.scheduler_port).unwrap_or(50050);
             eprintln!("scheduler listening on {}:{port} (df://{external_host}:{port})", args.bind);
-            let options = SchedulerOptions { bind_host: args.bind, port, external_host, storage: config.storage.clone() };
+            let options =
+                SchedulerOptions { bind_host: args.bind, port, external_host, storage: config.storage.clone() };
             Ok(serve_scheduler(options).await?)
         }
         Command::Executor(args) => executor(args, &config).await,
@@ -97,16 +104,25 @@ async fn ingest(args: IngestArgs, config: &Config, sql_dir: Option<PathBuf>) -> 
     let output = Location::parse(&args.output, &config.storage)?;
     let scratch = tempfile::Builder::new().prefix("insights-ingest-").tempdir()?;
     let files = if insights_storage::is_remote(&args.input) {
-        insights_ingest::fetch_remote_inputs(&args.input, options.format, &config.storage, &scratch.path().join("input")).await?
+        insights_ingest::fetch_remote_inputs(
+            &args.input,
+            options.format,
+            &config.storage,
+            &scratch.path().join("input"),
+        )
+        .await?
     } else {
         insights_ingest::resolve_inputs(&args.input, options.format)?
     };
     let failed = || format!("ingest of {} failed; nothing was written to {}", args.input, output.url_of("curated"));
     let summary = match output.local_path() {
-        Some(local) => insights_ingest::ingest(&files, &local.join("curated"), &options, &curation.sql).await.with_context(failed)?,
+        Some(local) => insights_ingest::ingest(&files, &local.join("curated"), &options, &curation.sql)
+            .await
+            .with_context(failed)?,
         None => {
             let curated = scratch.path().join("curated");
-            let summary = insights_ingest::ingest(&files, &curated, &options, &curation.sql).await.with_context(failed)?;
+            let summary =
+                insights_ingest::ingest(&files, &curated, &options, &curation.sql).await.with_context(failed)?;
             // Object stores cannot swap a directory: the old layer goes first.
             output.join("curated").delete_all().await?;
             output.upload_dir(&curated, "curated").await?;
@@ -148,7 +164,13 @@ impl RunReport for Progress {
     }
 
     fn insight_done(&self, record: &InsightRecord) {
-        eprintln!("  done {} v{}: {} rows in {:.2} s", record.name, record.version, thousands(record.rows), record.seconds);
+        eprintln!(
+            "  done {} v{}: {} rows in {:.2} s",
+            record.name,
+            record.version,
+            thousands(record.rows),
+            record.seconds
+        );
     }
 }
 
@@ -194,7 +216,13 @@ async fn run(args: RunArgs, config: &Config, sql_dir: Option<PathBuf>) -> Result
     println!();
     println!("{:<24} {:>8} {:>10} {:>9}", "insight", "version", "rows", "seconds");
     for record in &manifest.insights {
-        println!("{:<24} {:>8} {:>10} {:>9.2}", record.name, format!("v{}", record.version), thousands(record.rows), record.seconds);
+        println!(
+            "{:<24} {:>8} {:>10} {:>9.2}",
+            record.name,
+            format!("v{}", record.version),
+            thousands(record.rows),
+            record.seconds
+        );
     }
     println!();
     println!("run {} committed", manifest.run_id);
@@ -211,13 +239,17 @@ async fn executor(args: ExecutorArgs, config: &Config) -> Result<()> {
         .rsplit_once(':')
         .with_context(|| format!("scheduler `{scheduler}`: expected HOST:PORT"))?;
     let scheduler_port = port.parse().with_context(|| format!("scheduler `{scheduler}`: bad port"))?;
-    let memory_limit = args.memory_limit.or_else(|| file.memory_limit.clone()).as_deref().map(parse_size).transpose()?;
+    let memory_limit =
+        args.memory_limit.or_else(|| file.memory_limit.clone()).as_deref().map(parse_size).transpose()?;
     let concurrent_tasks = args
         .concurrent_tasks
         .or(file.concurrent_tasks)
         .unwrap_or_else(|| std::thread::available_parallelism().map(usize::from).unwrap_or(2));
     let flight_port = args.port.or(file.port).unwrap_or(50051);
-    eprintln!("executor on {}:{flight_port} with {concurrent_tasks} task slots, registering with {host}:{port}", args.bind);
+    eprintln!(
+        "executor on {}:{flight_port} with {concurrent_tasks} task slots, registering with {host}:{port}",
+        args.bind
+    );
     let options = ExecutorOptions {
         bind_host: args.bind.clone(),
         external_host: args.external_host.or(Some(args.bind)),

@@ -24,12 +24,20 @@ fn check_names_the_file_and_line_of_an_unknown_column_and_a_syntax_error() {
     let dir = tempfile::tempdir().unwrap();
     copy_catalog(dir.path());
     let header = "-- name: broken\n-- version: 1\n-- description: d\n\n";
-    std::fs::write(dir.path().join("sql/broken.sql"), format!("{header}select\n    revenue,\n    no_such_column\nfrom sales\n")).unwrap();
+    std::fs::write(
+        dir.path().join("sql/broken.sql"),
+        format!("{header}select\n    revenue,\n    no_such_column\nfrom sales\n"),
+    )
+    .unwrap();
     let run = insights(dir.path(), &["check"]);
     let err = run.err();
     assert!(err.contains("sql/broken.sql:7:5: Schema error: No field named no_such_column"), "{err}");
     assert!(run.stdout().contains("error  broken v1"));
-    std::fs::write(dir.path().join("sql/broken.sql"), format!("{header}select revenue\nfrom sales\nwhere quantity > > 1\n")).unwrap();
+    std::fs::write(
+        dir.path().join("sql/broken.sql"),
+        format!("{header}select revenue\nfrom sales\nwhere quantity > > 1\n"),
+    )
+    .unwrap();
     let err = insights(dir.path(), &["check"]).err();
     assert!(err.contains("sql/broken.sql: SQL does not parse") && err.contains("Line: 7"), "{err}");
 }
@@ -40,7 +48,12 @@ fn changing_sql_without_a_version_bump_is_an_error_until_bumped_and_locked() {
     copy_catalog(dir.path());
     let path = dir.path().join("sql/country_sales.sql");
     let original = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(&path, original.replace("row_number() over (order by revenue desc, country asc)", "rank() over (order by revenue desc)")).unwrap();
+    std::fs::write(
+        &path,
+        original
+            .replace("row_number() over (order by revenue desc, country asc)", "rank() over (order by revenue desc)"),
+    )
+    .unwrap();
     let sample = repo().join("data/online_retail_sample.csv.gz");
     for args in [vec!["check"], vec!["run", "--input", sample.to_str().unwrap(), "--output", "out"]] {
         let err = insights(dir.path(), &args).err();
@@ -57,7 +70,11 @@ fn changing_sql_without_a_version_bump_is_an_error_until_bumped_and_locked() {
     assert!(err.contains("`country_sales` v2 is not in catalog.lock"), "{err}");
     assert!(insights(dir.path(), &["lock"]).ok().contains("locked 17 files"));
     insights(dir.path(), &["check"]).ok();
-    let stdout = insights(dir.path(), &["run", "--input", sample.to_str().unwrap(), "--output", "out", "--only", "country_sales"]).ok();
+    let stdout = insights(
+        dir.path(),
+        &["run", "--input", sample.to_str().unwrap(), "--output", "out", "--only", "country_sales"],
+    )
+    .ok();
     assert!(stdout.contains("/tables"), "{stdout}");
     let manifest = insights_engine::Manifest::load(&dir.path().join("out")).unwrap();
     assert!(manifest.insight("country_sales").unwrap().path.ends_with("tables/country_sales/v2"));
@@ -75,7 +92,11 @@ fn new_scaffolds_an_insight_that_checks_and_lists() {
     let copy = std::fs::read_to_string(dir.path().join("sql/rfm_copy.sql")).unwrap();
     assert!(copy.starts_with("-- name: rfm_copy\n-- version: 1\n") && copy.contains("ntile(5)"));
     let check = insights(dir.path(), &["check"]);
-    assert!(check.stdout().contains("ok     weekly_orders v1") && check.stdout().contains("ok     rfm_copy v1"), "{}", check.stdout());
+    assert!(
+        check.stdout().contains("ok     weekly_orders v1") && check.stdout().contains("ok     rfm_copy v1"),
+        "{}",
+        check.stdout()
+    );
     insights(dir.path(), &["lock"]).ok();
     insights(dir.path(), &["check"]).ok();
     assert!(insights(dir.path(), &["list"]).ok().contains("weekly_orders v1"));

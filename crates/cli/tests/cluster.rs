@@ -24,7 +24,10 @@ async fn submit_to_a_two_executor_cluster_matches_the_golden_tables() {
     let dir = tempfile::tempdir().unwrap();
     let (server, cluster) = cluster_with_data(dir.path()).await;
     let stdout = server
-        .insights(dir.path(), &["submit", "--scheduler", &cluster.url, "--input", "s3://shop/exports/", "--output", "s3://shop/cluster"])
+        .insights(
+            dir.path(),
+            &["submit", "--scheduler", &cluster.url, "--input", "s3://shop/exports/", "--output", "s3://shop/cluster"],
+        )
         .ok();
     assert!(stdout.contains("541,909 raw = 536,641 kept"), "{stdout}");
     let output = server.location("s3://shop/cluster");
@@ -33,7 +36,9 @@ async fn submit_to_a_two_executor_cluster_matches_the_golden_tables() {
     assert_eq!(manifest.ingested_on, "cluster", "Parquet on S3 is read by the executors, not the client");
     let curated = server.location(&format!("s3://shop/cluster/{}", manifest.curated)).list().await.unwrap();
     assert!(curated.iter().any(|f| f.starts_with("transactions/year_month=2011-12/")), "{curated:?}");
-    assert!(curated.iter().any(|f| f.starts_with("quarantine/")) && curated.contains(&"ingest_summary.json".to_string()));
+    assert!(
+        curated.iter().any(|f| f.starts_with("quarantine/")) && curated.contains(&"ingest_summary.json".to_string())
+    );
     util::assert_matches_golden(&output).await;
 }
 
@@ -83,7 +88,10 @@ async fn losing_an_executor_mid_run_never_leaves_a_half_written_result() {
         util::assert_matches_golden(&output).await;
     } else {
         println!("the run failed cleanly:\n{seen}");
-        assert!(seen.contains("error: run failed; the last committed results in s3://shop/faults are unchanged"), "{seen}");
+        assert!(
+            seen.contains("error: run failed; the last committed results in s3://shop/faults are unchanged"),
+            "{seen}"
+        );
         assert_eq!(after, before, "a failed run must not touch the committed manifest");
         util::assert_matches_golden(&output).await;
     }
@@ -95,10 +103,16 @@ fn an_unreachable_scheduler_is_a_one_line_error() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let sample = util::repo().join("data/online_retail_sample.csv.gz");
     let scheduler = format!("df://127.0.0.1:{port}");
-    let err = util::insights(dir.path(), &["submit", "--scheduler", &scheduler, "--input", sample.to_str().unwrap(), "--output", "out"]).err();
+    let err = util::insights(
+        dir.path(),
+        &["submit", "--scheduler", &scheduler, "--input", sample.to_str().unwrap(), "--output", "out"],
+    )
+    .err();
     assert!(err.contains(&format!("cannot reach the scheduler at {scheduler}: Connection refused")), "{err}");
     assert!(!dir.path().join("out/manifest.json").exists());
-    let err = util::insights(dir.path(), &["submit", "--scheduler", "scheduler-host", "--input", sample.to_str().unwrap()]).err();
+    let err =
+        util::insights(dir.path(), &["submit", "--scheduler", "scheduler-host", "--input", sample.to_str().unwrap()])
+            .err();
     assert!(err.contains("cannot reach the scheduler at scheduler-host: expected df://HOST:PORT"), "{err}");
     let err = util::insights(dir.path(), &["submit", "--input", sample.to_str().unwrap()]).err();
     assert!(err.contains("submit needs --scheduler"), "{err}");
@@ -133,7 +147,20 @@ async fn the_cluster_quarantines_unreadable_parquet_rows_with_reasons() {
     server.location("s3://shop/").write("bad/export.parquet", std::fs::read(file).unwrap()).await.unwrap();
     let cluster = Cluster::start(dir.path(), 2);
     let stdout = server
-        .insights(dir.path(), &["submit", "--scheduler", &cluster.url, "--input", "s3://shop/bad/", "--output", "s3://shop/out", "--only", "country_sales"])
+        .insights(
+            dir.path(),
+            &[
+                "submit",
+                "--scheduler",
+                &cluster.url,
+                "--input",
+                "s3://shop/bad/",
+                "--output",
+                "s3://shop/out",
+                "--only",
+                "country_sales",
+            ],
+        )
         .ok();
     assert!(stdout.contains("4 raw = 1 kept + 1 duplicates + 2 quarantined"), "{stdout}");
     let output = server.location("s3://shop/out");
@@ -142,7 +169,8 @@ async fn the_cluster_quarantines_unreadable_parquet_rows_with_reasons() {
     let quarantine = format!("{}/quarantine/", output.url_of(&manifest.curated));
     ctx.runtime_env().register_object_store(&output.store_url(), output.store.clone());
     ctx.register_parquet("quarantine", &quarantine, Default::default()).await.unwrap();
-    let rows = ctx.sql("select reason, source_file from quarantine order by reason").await.unwrap().collect().await.unwrap();
+    let rows =
+        ctx.sql("select reason, source_file from quarantine order by reason").await.unwrap().collect().await.unwrap();
     assert_eq!(
         util::cells(&rows, "reason"),
         [util::Cell::Text("invoice_no is empty".into()), util::Cell::Text("quantity is not an integer".into())]

@@ -61,7 +61,10 @@ fn kubernetes_manifests_are_complete_and_consistent() {
             let pod = match kind.as_str() {
                 "Deployment" => {
                     labels_by_deployment.push(doc["spec"]["template"]["metadata"]["labels"].clone());
-                    assert_eq!(doc["spec"]["selector"]["matchLabels"], doc["spec"]["template"]["metadata"]["labels"], "{file}");
+                    assert_eq!(
+                        doc["spec"]["selector"]["matchLabels"], doc["spec"]["template"]["metadata"]["labels"],
+                        "{file}"
+                    );
                     Some(doc["spec"]["template"]["spec"].clone())
                 }
                 "Job" => Some(doc["spec"]["template"]["spec"].clone()),

@@ -13,6 +13,7 @@ async fn full_catalog_matches_the_expected_tables() {
     let input = shared.join("datasets/online_retail.csv.gz");
     let stdout = insights(dir.path(), &["run", "--input", input.to_str().unwrap(), "--output", "out"]).ok();
     assert!(stdout.contains("541,909 raw = 536,641 kept + 5,268 duplicates + 0 quarantined"), "{stdout}");
-    let output = insights_storage::Location::parse(dir.path().join("out").to_str().unwrap(), &Default::default()).unwrap();
+    let output =
+        insights_storage::Location::parse(dir.path().join("out").to_str().unwrap(), &Default::default()).unwrap();
     util::assert_matches_golden(&output).await;
 }

@@ -116,7 +116,11 @@ async fn bad_lines_are_quarantined_and_the_rest_kept() {
     assert!(reason(7).contains("found 4"));
     assert!(reason(10).contains("byte 0xFF in field 3 (column `description`) is not valid UTF-8"), "{}", reason(10));
     assert!(reason(11).contains("invoice_no is empty"));
-    let kept = read_sql(&dir.path().join("out/curated/transactions"), "select description, customer_id from t order by invoice_no").await;
+    let kept = read_sql(
+        &dir.path().join("out/curated/transactions"),
+        "select description, customer_id from t order by invoice_no",
+    )
+    .await;
     let descriptions = util::cells(&kept, "description");
     assert_eq!(descriptions[1], util::Cell::Text("ALARM CLOCK\nBAKELIKE RED".into()));
     assert_eq!(util::cells(&kept, "customer_id")[0], util::Cell::Text("17850".into()));
@@ -132,7 +136,9 @@ async fn invalid_utf8_after_the_sniffed_start_is_quarantined() {
     let mut lines = 0;
     while text.len() < (1 << 20) + 1000 {
         lines += 1;
-        text.extend_from_slice(format!("5{lines:06},85123A,HEART,1,12/1/2010 8:26,2.55,17850,United Kingdom\n").as_bytes());
+        text.extend_from_slice(
+            format!("5{lines:06},85123A,HEART,1,12/1/2010 8:26,2.55,17850,United Kingdom\n").as_bytes(),
+        );
     }
     text.extend_from_slice(b"999999,85123A,CAF\xc9,1,12/1/2010 8:26,2.55,17850,United Kingdom\n");
     std::fs::write(dir.path().join("late.csv"), &text).unwrap();
@@ -152,7 +158,11 @@ async fn windows_1252_and_cr_line_endings_are_read() {
     std::fs::write(dir.path().join("win.csv"), text).unwrap();
     let stdout = ingest(dir.path(), "win.csv", &[]).ok();
     assert!(stdout.contains("2 raw = 2 kept + 0 duplicates + 0 quarantined"), "{stdout}");
-    let kept = read_sql(&dir.path().join("out/curated/transactions"), "select description, customer_id, cast(invoice_ts as varchar) as ts from t order by invoice_no").await;
+    let kept = read_sql(
+        &dir.path().join("out/curated/transactions"),
+        "select description, customer_id, cast(invoice_ts as varchar) as ts from t order by invoice_no",
+    )
+    .await;
     assert_eq!(util::cells(&kept, "description")[0], util::Cell::Text("£ 5 GIFT VOUCHER".into()));
     assert_eq!(util::cells(&kept, "customer_id")[1], util::Cell::Null);
     assert_eq!(util::cells(&kept, "ts")[0], util::Cell::Text("2010-12-01T08:26:00".into()));
@@ -177,7 +187,11 @@ async fn excel_workbooks_are_read_sheet_by_sheet() {
     let date_format = Format::new().set_num_format("m/d/yyyy h:mm");
     for (sheet, invoice) in [("Year 2010", 536365.0), ("Year 2011", 539993.0)] {
         let worksheet = workbook.add_worksheet().set_name(sheet).unwrap();
-        for (col, name) in ["Invoice", "StockCode", "Description", "Quantity", "InvoiceDate", "Price", "Customer ID", "Country"].iter().enumerate() {
+        for (col, name) in
+            ["Invoice", "StockCode", "Description", "Quantity", "InvoiceDate", "Price", "Customer ID", "Country"]
+                .iter()
+                .enumerate()
+        {
             worksheet.write_string(0, col as u16, *name).unwrap();
         }
         worksheet.write_number(1, 0, invoice).unwrap();
@@ -218,9 +232,13 @@ async fn rerunning_replaces_the_curated_layer_as_a_whole() {
     assert_eq!(transactions(dir.path()).await, 2);
     ingest(dir.path(), "one_month.csv", &[]).ok();
     assert_eq!(transactions(dir.path()).await, 1);
-    let months: Vec<_> = std::fs::read_dir(dir.path().join("out/curated/transactions")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let months: Vec<_> = std::fs::read_dir(dir.path().join("out/curated/transactions"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(months, ["year_month=2011-02"]);
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("out")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let leftovers: Vec<_> =
+        std::fs::read_dir(dir.path().join("out")).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(leftovers, ["curated"]);
 }
 
@@ -275,7 +293,11 @@ async fn other_header_styles_and_day_first_dates_come_from_the_config_file() {
     .unwrap();
     let stdout = ingest(dir.path(), "shop.csv", &[]).ok();
     assert!(stdout.contains("1 raw = 1 kept"), "{stdout}");
-    let kept = read_sql(&dir.path().join("out/curated/transactions"), "select cast(invoice_ts as varchar) as ts, country from t").await;
+    let kept = read_sql(
+        &dir.path().join("out/curated/transactions"),
+        "select cast(invoice_ts as varchar) as ts, country from t",
+    )
+    .await;
     assert_eq!(util::cells(&kept, "ts"), [util::Cell::Text("2011-02-01T09:30:00".into())]);
     assert_eq!(util::cells(&kept, "country"), [util::Cell::Text("France".into())]);
 

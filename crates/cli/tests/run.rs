@@ -54,7 +54,8 @@ async fn run_on_the_sample_commits_every_insight_and_leaves_no_temporary_data() 
     assert_eq!(manifest.parameters["top_customers"]["limit"], 100);
     let leftovers: Vec<_> = std::fs::read_dir(&temp).unwrap().collect();
     assert!(leftovers.is_empty(), "temporary data left behind: {leftovers:?}");
-    let runs: Vec<_> = std::fs::read_dir(dir.path().join("out/runs")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let runs: Vec<_> =
+        std::fs::read_dir(dir.path().join("out/runs")).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(runs, [std::ffi::OsString::from(&manifest.run_id)]);
 }
 
@@ -127,7 +128,19 @@ async fn a_new_sql_file_is_a_new_insight() {
     assert!(listing.contains("reads: shopping_hours"), "{listing}");
     let stdout = insights(
         dir.path(),
-        &["run", "--sql", "sql", "--input", &sample(), "--output", "out", "--only", "weekend_share", "--param", "weekend_from=7"],
+        &[
+            "run",
+            "--sql",
+            "sql",
+            "--input",
+            &sample(),
+            "--output",
+            "out",
+            "--only",
+            "weekend_share",
+            "--param",
+            "weekend_from=7",
+        ],
     )
     .ok();
     assert!(stdout.contains("weekend_share"), "{stdout}");
@@ -161,9 +174,19 @@ fn catalog_errors_name_the_file() {
 fn list_shows_every_insight_with_version_description_and_parameters() {
     let stdout = insights(&repo(), &["list"]).ok();
     for name in [
-        "top_products", "product_monthly_trend", "shopping_hours", "monthly_sales", "customer_rfm", "top_customers",
-        "segment_summary", "order_value", "category_performance", "country_sales", "cohort_retention",
-        "returns_analysis", "product_affinity",
+        "top_products",
+        "product_monthly_trend",
+        "shopping_hours",
+        "monthly_sales",
+        "customer_rfm",
+        "top_customers",
+        "segment_summary",
+        "order_value",
+        "category_performance",
+        "country_sales",
+        "cohort_retention",
+        "returns_analysis",
+        "product_affinity",
     ] {
         assert!(stdout.contains(&format!("{name} v1")), "{name} missing:\n{stdout}");
     }

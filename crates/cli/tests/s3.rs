@@ -42,7 +42,8 @@ async fn ingest_to_s3_and_clear_errors_for_bad_locations_and_credentials() {
 
     let err = server.insights(dir.path(), &["ingest", "s3://shop/nothing/here.csv", "--output", "out"]).err();
     assert!(err.contains("input not found: s3://shop/nothing/here.csv"), "{err}");
-    let err = server.insights(dir.path(), &["ingest", sample.to_str().unwrap(), "--output", "s3://no-such-bucket/x"]).err();
+    let err =
+        server.insights(dir.path(), &["ingest", sample.to_str().unwrap(), "--output", "s3://no-such-bucket/x"]).err();
     assert!(err.contains("s3://no-such-bucket/x/") && err.contains("the bucket does not exist"), "{err}");
 
     let wrong = std::process::Command::new(env!("CARGO_BIN_EXE_insights"))
@@ -59,7 +60,12 @@ async fn ingest_to_s3_and_clear_errors_for_bad_locations_and_credentials() {
 
     // S3 down: nothing listens on the configured endpoint.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    std::fs::write(dir.path().join("insights.yaml"), format!("storage:\n  endpoint: http://127.0.0.1:{closed}\n  allow_http: true\n  region: us-east-1\n")).unwrap();
-    let err = server.insights(dir.path(), &["run", "--input", sample.to_str().unwrap(), "--output", "s3://shop/down"]).err();
+    std::fs::write(
+        dir.path().join("insights.yaml"),
+        format!("storage:\n  endpoint: http://127.0.0.1:{closed}\n  allow_http: true\n  region: us-east-1\n"),
+    )
+    .unwrap();
+    let err =
+        server.insights(dir.path(), &["run", "--input", sample.to_str().unwrap(), "--output", "s3://shop/down"]).err();
     assert!(err.contains("cannot reach the S3 endpoint"), "{err}");
 }

@@ -28,8 +28,10 @@ fn empty_table(ctx: &SessionContext, name: &str, schema: SchemaRef) -> datafusio
 /// source tables. A failed file is reported and later files that read it
 /// fail too.
 pub async fn plan_catalog<'a>(catalog: &'a Catalog, params: &BTreeMap<String, Params>) -> Vec<PlannedModel<'a>> {
-    let ctx = SessionContext::new_with_config(SessionConfig::new().set_bool("datafusion.sql_parser.collect_spans", true));
-    let mut transactions: Vec<Field> = insights_ingest::transactions_schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+    let ctx =
+        SessionContext::new_with_config(SessionConfig::new().set_bool("datafusion.sql_parser.collect_spans", true));
+    let mut transactions: Vec<Field> =
+        insights_ingest::transactions_schema().fields().iter().map(|f| f.as_ref().clone()).collect();
     transactions.push(Field::new("year_month", DataType::Utf8, false));
     let rules = Schema::new(vec![
         Field::new("priority", DataType::Int64, false),
@@ -46,7 +48,9 @@ pub async fn plan_catalog<'a>(catalog: &'a Catalog, params: &BTreeMap<String, Pa
             Ok(df) => {
                 let plan = df.logical_plan().clone();
                 let registered = match model.kind {
-                    insights_catalog::ModelKind::Staging => ctx.register_table(model.name(), df.into_view()).map(|_| ()),
+                    insights_catalog::ModelKind::Staging => {
+                        ctx.register_table(model.name(), df.into_view()).map(|_| ())
+                    }
                     _ => empty_table(&ctx, model.name(), Arc::new(plan.schema().as_arrow().clone())),
                 };
                 registered.map(|_| plan).map_err(|e| describe(model, &e))

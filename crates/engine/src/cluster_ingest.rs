@@ -70,7 +70,8 @@ pub(crate) async fn ingest_on_cluster(
             };
             columns.push(format!("{expression} as {canonical}"));
         }
-        let raw_text: Vec<String> = positions.iter().map(|p| format!("cast({} as varchar)", quoted(&header[*p]))).collect();
+        let raw_text: Vec<String> =
+            positions.iter().map(|p| format!("cast({} as varchar)", quoted(&header[*p]))).collect();
         typed_selects.push(format!(
             "select {}, {index} as source_file, concat_ws(',', {}) as raw_record from {table}",
             columns.join(", "),
@@ -89,7 +90,8 @@ pub(crate) async fn ingest_on_cluster(
         "checked_lines",
         ctx.sql(&format!("select *, {problem} as reason from typed_lines")).await?.into_view(),
     )?;
-    let raw_columns = "invoice_no, stock_code, description, quantity, invoice_ts, unit_price, customer_id, country, source_file";
+    let raw_columns =
+        "invoice_no, stock_code, description, quantity, invoice_ts, unit_price, customer_id, country, source_file";
     ctx.register_table(
         "raw_lines",
         ctx.sql(&format!("select {raw_columns} from checked_lines where reason is null")).await?.into_view(),
@@ -97,10 +99,7 @@ pub(crate) async fn ingest_on_cluster(
 
     // The curated lines with their first source, kept once for two uses.
     let scratch = run.join(".ingest");
-    ctx.sql(curation_sql)
-        .await?
-        .write_parquet(scratch.url.as_str(), DataFrameWriteOptions::new(), None)
-        .await?;
+    ctx.sql(curation_sql).await?.write_parquet(scratch.url.as_str(), DataFrameWriteOptions::new(), None).await?;
     ctx.register_parquet("curated_with_source", scratch.url.as_str(), ParquetReadOptions::default()).await?;
     let curated = run.join(&format!("curated/{TRANSACTIONS_DIR}"));
     ctx.sql(
@@ -108,15 +107,15 @@ pub(crate) async fn ingest_on_cluster(
          to_char(invoice_ts, '%Y-%m') as year_month from curated_with_source",
     )
     .await?
-    .write_parquet(curated.url.as_str(), DataFrameWriteOptions::new().with_partition_by(vec!["year_month".into()]), None)
+    .write_parquet(
+        curated.url.as_str(),
+        DataFrameWriteOptions::new().with_partition_by(vec!["year_month".into()]),
+        None,
+    )
     .await?;
     let sources: Vec<String> = files.iter().map(|f| f.replace('\'', "''")).collect();
-    let source_name = sources
-        .iter()
-        .enumerate()
-        .map(|(i, name)| format!("when {i} then '{name}'"))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let source_name =
+        sources.iter().enumerate().map(|(i, name)| format!("when {i} then '{name}'")).collect::<Vec<_>>().join(" ");
     let quarantine = run.join(&format!("curated/{QUARANTINE_DIR}"));
     let quarantined_lines = ctx.sql(&format!(
         "select case source_file {source_name} end as source_file, cast(null as bigint) as line, reason, raw_record, \
@@ -142,12 +141,16 @@ pub(crate) async fn ingest_on_cluster(
         }
         Ok::<_, EngineError>(out)
     };
-    let raw = counts("select cast(source_file as bigint), count(*) from checked_lines group by source_file".into()).await?;
+    let raw =
+        counts("select cast(source_file as bigint), count(*) from checked_lines group by source_file".into()).await?;
     let quarantined = counts(
-        "select cast(source_file as bigint), count(*) from checked_lines where reason is not null group by source_file".into(),
+        "select cast(source_file as bigint), count(*) from checked_lines where reason is not null group by source_file"
+            .into(),
     )
     .await?;
-    let kept = counts("select cast(source_file as bigint), count(*) from curated_with_source group by source_file".into()).await?;
+    let kept =
+        counts("select cast(source_file as bigint), count(*) from curated_with_source group by source_file".into())
+            .await?;
     scratch.delete_all().await?;
 
     let summaries = files

@@ -55,10 +55,8 @@ impl Manifest {
     /// Reads `manifest.json` from an output location (local or S3).
     pub async fn read(output: &Location) -> Result<Self, EngineError> {
         let bytes = output.read(MANIFEST_FILE).await?;
-        serde_json::from_slice(&bytes).map_err(|e| EngineError::Invalid {
-            path: output.url_of(MANIFEST_FILE).into(),
-            message: e.to_string(),
-        })
+        serde_json::from_slice(&bytes)
+            .map_err(|e| EngineError::Invalid { path: output.url_of(MANIFEST_FILE).into(), message: e.to_string() })
     }
 
     /// Writes `manifest.json` in one put: object stores replace an object

@@ -18,10 +18,5 @@ pub(crate) fn to_scalar(value: &ParamValue) -> ScalarValue {
 }
 
 pub(crate) fn param_values(params: &Params) -> ParamValues {
-    ParamValues::Map(
-        params
-            .iter()
-            .map(|(name, value)| (name.clone(), to_scalar(value).into()))
-            .collect(),
-    )
+    ParamValues::Map(params.iter().map(|(name, value)| (name.clone(), to_scalar(value).into())).collect())
 }

@@ -38,7 +38,8 @@ impl ObjectStoreRegistry for StorageRegistry {
         if let Some(store) = self.stores.read().expect("lock").get(&key) {
             return Ok(store.clone());
         }
-        let store = insights_storage::store_for(url, &self.options).map_err(|e| DataFusionError::External(Box::new(e)))?;
+        let store =
+            insights_storage::store_for(url, &self.options).map_err(|e| DataFusionError::External(Box::new(e)))?;
         self.stores.write().expect("lock").insert(key, store.clone());
         Ok(store)
     }
@@ -46,7 +47,5 @@ impl ObjectStoreRegistry for StorageRegistry {
 
 /// A runtime whose object stores come from `options` (and the environment).
 pub(crate) fn runtime(options: &StorageOptions) -> Result<Arc<RuntimeEnv>> {
-    RuntimeEnvBuilder::new()
-        .with_object_store_registry(Arc::new(StorageRegistry::new(options.clone())))
-        .build_arc()
+    RuntimeEnvBuilder::new().with_object_store_registry(Arc::new(StorageRegistry::new(options.clone()))).build_arc()
 }

@@ -10,8 +10,8 @@ use std::time::Instant;
 use chrono::{SecondsFormat, Utc};
 use datafusion::arrow::array::{AsArray, Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, UInt64Type};
-use datafusion::error::DataFusionError;
 use datafusion::dataframe::DataFrameWriteOptions;
+use datafusion::error::DataFusionError;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use insights_catalog::{Catalog, Model, Params};
@@ -90,10 +90,7 @@ pub async fn run(catalog: &Catalog, options: &RunOptions, report: &dyn RunReport
             .filter(|(name, params)| !params.is_empty() && insights.iter().any(|i| &i.name == *name))
             .map(|(name, params)| (name.clone(), params.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()))
             .collect(),
-        insights: insights
-            .into_iter()
-            .map(|record| InsightRecord { path: relative(&record.path), ..record })
-            .collect(),
+        insights: insights.into_iter().map(|record| InsightRecord { path: relative(&record.path), ..record }).collect(),
     };
     manifest.commit(&output).await?;
     Ok(manifest)
@@ -144,17 +141,12 @@ async fn run_into(
         let started = Instant::now();
         let relative = format!("tables/{}/v{}", model.name(), model.version());
         let table = run_location.join(&relative);
-        let insight_error = |source| EngineError::Insight {
-            name: model.name().to_string(),
-            path: model.path.clone(),
-            source,
-        };
+        let insight_error =
+            |source| EngineError::Insight { name: model.name().to_string(), path: model.path.clone(), source };
         let df = plan(ctx, model, params_of(model)).await?;
         let schema = Arc::new(df.schema().as_arrow().clone());
-        let written = df
-            .write_parquet(table.url.as_str(), DataFrameWriteOptions::new(), None)
-            .await
-            .map_err(insight_error)?;
+        let written =
+            df.write_parquet(table.url.as_str(), DataFrameWriteOptions::new(), None).await.map_err(insight_error)?;
         ensure_table_file(&table, schema).await?;
         ctx.register_parquet(model.name(), table.url.as_str(), ParquetReadOptions::default())
             .await
@@ -190,7 +182,8 @@ async fn ingest_on_cluster_when_possible(
     }
     let urls: Vec<String> = remote.iter().map(|r| r.url()).collect();
     let summary =
-        crate::cluster_ingest::ingest_on_cluster(&engine.ctx, &urls, run_location, &options.ingest, curation_sql).await?;
+        crate::cluster_ingest::ingest_on_cluster(&engine.ctx, &urls, run_location, &options.ingest, curation_sql)
+            .await?;
     Ok(summary.map(|summary| (summary, urls)))
 }
 
@@ -204,7 +197,13 @@ async fn ingest_on_client(
     curation_sql: &str,
 ) -> Result<(insights_ingest::IngestSummary, Vec<String>), EngineError> {
     let files = if insights_storage::is_remote(&options.input) {
-        insights_ingest::fetch_remote_inputs(&options.input, options.ingest.format, &options.storage, &scratch.join("input")).await?
+        insights_ingest::fetch_remote_inputs(
+            &options.input,
+            options.ingest.format,
+            &options.storage,
+            &scratch.join("input"),
+        )
+        .await?
     } else {
         insights_ingest::resolve_inputs(&options.input, options.ingest.format)?
     };
@@ -223,16 +222,14 @@ async fn ingest_on_client(
 }
 
 /// Plans one catalog query with its parameters bound as values.
-async fn plan(ctx: &SessionContext, model: &Model, params: &Params) -> Result<datafusion::dataframe::DataFrame, EngineError> {
-    let insight_error = |source| EngineError::Insight {
-        name: model.name().to_string(),
-        path: model.path.clone(),
-        source,
-    };
-    ctx.sql(&model.sql)
-        .await
-        .and_then(|df| df.with_param_values(param_values(params)))
-        .map_err(insight_error)
+async fn plan(
+    ctx: &SessionContext,
+    model: &Model,
+    params: &Params,
+) -> Result<datafusion::dataframe::DataFrame, EngineError> {
+    let insight_error =
+        |source| EngineError::Insight { name: model.name().to_string(), path: model.path.clone(), source };
+    ctx.sql(&model.sql).await.and_then(|df| df.with_param_values(param_values(params))).map_err(insight_error)
 }
 
 /// Registers `transactions` (the run's curated layer, partitioned by
@@ -256,7 +253,8 @@ struct CategoryRule {
 
 /// Flattens the rules to `(priority, category, keyword)` rows, as Parquet.
 fn category_rules_parquet(yaml: &Path) -> Result<Vec<u8>, EngineError> {
-    let text = std::fs::read_to_string(yaml).map_err(|source| EngineError::Read { path: yaml.to_path_buf(), source })?;
+    let text =
+        std::fs::read_to_string(yaml).map_err(|source| EngineError::Read { path: yaml.to_path_buf(), source })?;
     let rules: Vec<CategoryRule> = serde_yaml::from_str(&text).map_err(|e| EngineError::Invalid {
         path: yaml.to_path_buf(),
         message: format!("expected a list of {{category, keywords}}: {e}"),
@@ -278,7 +276,11 @@ fn category_rules_parquet(yaml: &Path) -> Result<Vec<u8>, EngineError> {
     ]));
     let batch = RecordBatch::try_new(
         schema.clone(),
-        vec![Arc::new(Int64Array::from(priority)), Arc::new(StringArray::from(category)), Arc::new(StringArray::from(keyword))],
+        vec![
+            Arc::new(Int64Array::from(priority)),
+            Arc::new(StringArray::from(category)),
+            Arc::new(StringArray::from(keyword)),
+        ],
     )
     .map_err(DataFusionError::from)?;
     parquet_bytes(schema, &[batch])

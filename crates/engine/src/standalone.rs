@@ -30,9 +30,8 @@ fn config_error(e: impl std::fmt::Display) -> DataFusionError {
 /// Starts the scheduler and one executor with `vcores` task slots on
 /// loopback; returns the scheduler URL.
 pub(crate) async fn start(state: &SessionState, work_dir: &Path, vcores: usize) -> Result<String> {
-    let address = ballista_scheduler::standalone::new_standalone_scheduler_from_state(state)
-        .await
-        .map_err(config_error)?;
+    let address =
+        ballista_scheduler::standalone::new_standalone_scheduler_from_state(state).await.map_err(config_error)?;
     let scheduler_url = format!("http://localhost:{}", address.port());
     let scheduler = loop {
         match SchedulerGrpcClient::connect(scheduler_url.clone()).await {
@@ -42,10 +41,8 @@ pub(crate) async fn start(state: &SessionState, work_dir: &Path, vcores: usize) 
     };
 
     let config = state.config().clone().upgrade_for_ballista();
-    let codec: BallistaCodec = BallistaCodec::new(
-        config.ballista_logical_extension_codec(),
-        config.ballista_physical_extension_codec(),
-    );
+    let codec: BallistaCodec =
+        BallistaCodec::new(config.ballista_logical_extension_codec(), config.ballista_physical_extension_codec());
     let max_message_size = config.ballista_grpc_client_max_message_size();
     let config_producer: ConfigProducer = Arc::new(move || config.clone());
     let runtime = state.runtime_env().clone();
@@ -81,13 +78,6 @@ pub(crate) async fn start(state: &SessionState, work_dir: &Path, vcores: usize) 
             .add_service(flight)
             .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
     );
-    tokio::spawn(execution_loop::poll_loop(
-        scheduler,
-        executor,
-        codec,
-        None,
-        None,
-        ExecutorHealth::new(),
-    ));
+    tokio::spawn(execution_loop::poll_loop(scheduler, executor, codec, None, None, ExecutorHealth::new()));
     Ok(scheduler_url)
 }

@@ -19,10 +19,7 @@ pub const CANONICAL_COLUMNS: [(&str, &[&str]); 8] = [
 ];
 
 fn normalise(name: &str) -> String {
-    name.trim_start_matches('\u{feff}')
-        .trim()
-        .to_lowercase()
-        .replace([' ', '_'], "")
+    name.trim_start_matches('\u{feff}').trim().to_lowercase().replace([' ', '_'], "")
 }
 
 /// For each canonical column, its position in `header`.
@@ -45,11 +42,7 @@ pub fn map_columns(
                 path: path.to_path_buf(),
                 column: canonical.to_string(),
                 accepted: accepted.join(", "),
-                found: header
-                    .iter()
-                    .map(|h| h.trim_start_matches('\u{feff}').trim())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                found: header.iter().map(|h| h.trim_start_matches('\u{feff}').trim()).collect::<Vec<_>>().join(", "),
             })?;
     }
     Ok(positions)
@@ -65,16 +58,41 @@ mod tests {
 
     #[test]
     fn recognises_both_uci_styles() {
-        let uci = header(&["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country"]);
+        let uci = header(&[
+            "InvoiceNo",
+            "StockCode",
+            "Description",
+            "Quantity",
+            "InvoiceDate",
+            "UnitPrice",
+            "CustomerID",
+            "Country",
+        ]);
         assert_eq!(map_columns(Path::new("a"), &uci, &BTreeMap::new()).unwrap(), [0, 1, 2, 3, 4, 5, 6, 7]);
-        let uci2 = header(&["Invoice", "StockCode", "Description", "Quantity", "InvoiceDate", "Price", "Customer ID", "Country"]);
+        let uci2 = header(&[
+            "Invoice",
+            "StockCode",
+            "Description",
+            "Quantity",
+            "InvoiceDate",
+            "Price",
+            "Customer ID",
+            "Country",
+        ]);
         assert_eq!(map_columns(Path::new("a"), &uci2, &BTreeMap::new()).unwrap(), [0, 1, 2, 3, 4, 5, 6, 7]);
     }
 
     #[test]
     fn names_the_missing_column_and_what_was_found() {
-        let partial = header(&["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "CustomerID", "Country"]);
+        let partial =
+            header(&["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "CustomerID", "Country"]);
         let err = map_columns(Path::new("x.csv"), &partial, &BTreeMap::new()).unwrap_err().to_string();
-        assert!(err.contains("`unit_price`") && err.contains("UnitPrice, Price") && err.contains("found") && err.contains("InvoiceNo, StockCode"), "{err}");
+        assert!(
+            err.contains("`unit_price`")
+                && err.contains("UnitPrice, Price")
+                && err.contains("found")
+                && err.contains("InvoiceNo, StockCode"),
+            "{err}"
+        );
     }
 }

@@ -76,8 +76,7 @@ async fn build(
     };
 
     let ctx = SessionContext::new();
-    ctx.register_parquet("raw_lines", raw_path.to_str().expect("utf-8 path"), ParquetReadOptions::default())
-        .await?;
+    ctx.register_parquet("raw_lines", raw_path.to_str().expect("utf-8 path"), ParquetReadOptions::default()).await?;
     let mut stream = ctx.sql(curation_sql).await?.execute_stream().await?;
     let mut writer = MonthWriter::new(work.join(crate::TRANSACTIONS_DIR));
     let mut kept = vec![0u64; sources.len()];
@@ -208,4 +207,3 @@ impl Drop for WorkDir {
 fn create_dir(path: &Path) -> Result<(), IngestError> {
     std::fs::create_dir_all(path).map_err(|source| IngestError::Write { path: path.to_path_buf(), source })
 }
-

@@ -24,29 +24,14 @@ pub enum IngestError {
     Empty { path: PathBuf },
     #[error("{path}: the file has a header but no data lines")]
     HeaderOnly { path: PathBuf },
-    #[error(
-        "{path}: required column `{column}` not found (accepted names: {accepted}); the header has: {found}"
-    )]
-    MissingColumn {
-        path: PathBuf,
-        column: String,
-        accepted: String,
-        found: String,
-    },
+    #[error("{path}: required column `{column}` not found (accepted names: {accepted}); the header has: {found}")]
+    MissingColumn { path: PathBuf, column: String, accepted: String, found: String },
     #[error("{path}: unknown format; use --format csv|excel|parquet (extension not recognised)")]
     UnknownFormat { path: PathBuf },
     #[error("{path}: not a readable {format} file: {message}")]
-    Corrupt {
-        path: PathBuf,
-        format: &'static str,
-        message: String,
-    },
+    Corrupt { path: PathBuf, format: &'static str, message: String },
     #[error("{path}: sheet `{sheet}` not found (sheets: {sheets})")]
-    UnknownSheet {
-        path: PathBuf,
-        sheet: String,
-        sheets: String,
-    },
+    UnknownSheet { path: PathBuf, sheet: String, sheets: String },
     #[error("{0}")]
     Remote(String),
     #[error("invalid ingest configuration: {0}")]

@@ -70,10 +70,7 @@ pub fn resolve_inputs(input: &str, format: Option<Format>) -> Result<Vec<InputFi
     let explicit = if input.contains(['*', '?', '[']) {
         let matches = glob::glob(input).map_err(|e| IngestError::Config(format!("bad glob `{input}`: {e}")))?;
         for entry in matches {
-            let found = entry.map_err(|e| IngestError::Read {
-                path: e.path().to_path_buf(),
-                source: e.into(),
-            })?;
+            let found = entry.map_err(|e| IngestError::Read { path: e.path().to_path_buf(), source: e.into() })?;
             if found.is_file() {
                 paths.push(found);
             }
@@ -178,10 +175,7 @@ pub async fn fetch_remote_inputs(
 }
 
 fn collect_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), IngestError> {
-    let read_error = |source| IngestError::Read {
-        path: dir.to_path_buf(),
-        source,
-    };
+    let read_error = |source| IngestError::Read { path: dir.to_path_buf(), source };
     for entry in std::fs::read_dir(dir).map_err(read_error)? {
         let path = entry.map_err(read_error)?.path();
         let hidden = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));

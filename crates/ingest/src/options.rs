@@ -28,9 +28,7 @@ impl std::str::FromStr for Encoding {
             "utf-8" | "utf8" => Ok(Self::Utf8),
             "windows-1252" | "cp1252" => Ok(Self::Windows1252),
             "latin-1" | "latin1" | "iso-8859-1" => Ok(Self::Latin1),
-            other => Err(format!(
-                "unknown encoding `{other}` (use auto, utf-8, windows-1252 or latin-1)"
-            )),
+            other => Err(format!("unknown encoding `{other}` (use auto, utf-8, windows-1252 or latin-1)")),
         }
     }
 }

@@ -46,16 +46,15 @@ impl LineParser {
 
     /// Types the eight canonical fields, or says why the line cannot be read.
     pub fn parse<'a>(&self, fields: [&'a str; 8]) -> Result<TypedLine<'a>, String> {
-        let [invoice_no, stock_code, description, quantity, invoice_ts, unit_price, customer_id, country] =
-            fields;
+        let [invoice_no, stock_code, description, quantity, invoice_ts, unit_price, customer_id, country] = fields;
         if invoice_no.trim().is_empty() {
             return Err("invoice_no is empty".into());
         }
         if stock_code.trim().is_empty() {
             return Err("stock_code is empty".into());
         }
-        let quantity = parse_integer(quantity)
-            .ok_or_else(|| format!("quantity `{}` is not an integer", quantity.trim()))?;
+        let quantity =
+            parse_integer(quantity).ok_or_else(|| format!("quantity `{}` is not an integer", quantity.trim()))?;
         let invoice_ts = self.parse_timestamp(invoice_ts).ok_or_else(|| {
             format!(
                 "invoice_ts `{}` is not a date and time (expected e.g. 12/1/2010 8:26 or 2010-12-01 08:26:00)",
@@ -68,16 +67,7 @@ impl LineParser {
                 unit_price.trim()
             )
         })?;
-        Ok(TypedLine {
-            invoice_no,
-            stock_code,
-            description,
-            quantity,
-            invoice_ts,
-            unit_price,
-            customer_id,
-            country,
-        })
+        Ok(TypedLine { invoice_no, stock_code, description, quantity, invoice_ts, unit_price, customer_id, country })
     }
 
     fn parse_timestamp(&self, text: &str) -> Option<i64> {

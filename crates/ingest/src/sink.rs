@@ -57,9 +57,16 @@ pub(crate) fn quarantine_schema() -> SchemaRef {
 }
 
 pub(crate) fn writer_properties() -> WriterProperties {
-    WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("valid level")))
-        .build()
+    WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("valid level"))).build()
+}
+
+/// A quarantined line waiting for the next quarantine batch.
+struct RejectedLine {
+    line: u64,
+    reason: String,
+    fields: Vec<String>,
+    /// Field positions of the canonical columns, when the header mapped.
+    positions: Option<[usize; 8]>,
 }
 
 pub(crate) struct Sink {
@@ -71,20 +78,21 @@ pub(crate) struct Sink {
     invoice_ts: TimestampMicrosecondBuilder,
     unit_price: Decimal128Builder,
     source_file: Int32Builder,
-    rejected: Vec<(u64, String, Vec<String>, Option<[usize; 8]>)>,
+    rejected: Vec<RejectedLine>,
     pub sources: Vec<SourceCounts>,
     progress: ProgressBar,
 }
 
 impl Sink {
     pub fn create(raw_path: &Path, quarantine_path: &Path, options: &IngestOptions) -> Result<Self, IngestError> {
-        let create = |path: &Path| {
-            File::create(path).map_err(|source| IngestError::Write { path: path.to_path_buf(), source })
-        };
+        let create =
+            |path: &Path| File::create(path).map_err(|source| IngestError::Write { path: path.to_path_buf(), source });
         let props = || Some(writer_properties());
         let progress = if options.progress {
             let bar = ProgressBar::new_spinner();
-            bar.set_style(ProgressStyle::with_template("{spinner} {msg} {human_pos} lines ({per_sec})").expect("valid template"));
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg} {human_pos} lines ({per_sec})").expect("valid template"),
+            );
             bar
         } else {
             ProgressBar::hidden()
@@ -115,7 +123,13 @@ impl Sink {
     }
 
     /// One raw data line; `positions` maps canonical columns to fields.
-    pub fn line(&mut self, line: u64, fields: &[&str], positions: &[usize; 8], expected_fields: usize) -> Result<(), IngestError> {
+    pub fn line(
+        &mut self,
+        line: u64,
+        fields: &[&str],
+        positions: &[usize; 8],
+        expected_fields: usize,
+    ) -> Result<(), IngestError> {
         self.current().raw_lines += 1;
         self.progress.inc(1);
         if fields.len() != expected_fields {
@@ -151,16 +165,28 @@ impl Sink {
 
     /// A line that cannot be read at all (e.g. invalid bytes); it is counted
     /// as a raw line and quarantined.
-    pub fn unreadable(&mut self, line: u64, reason: String, fields: &[&str], positions: Option<[usize; 8]>) -> Result<(), IngestError> {
+    pub fn unreadable(
+        &mut self,
+        line: u64,
+        reason: String,
+        fields: &[&str],
+        positions: Option<[usize; 8]>,
+    ) -> Result<(), IngestError> {
         self.current().raw_lines += 1;
         self.progress.inc(1);
         self.reject(line, reason, fields, positions)
     }
 
-    fn reject(&mut self, line: u64, reason: String, fields: &[&str], positions: Option<[usize; 8]>) -> Result<(), IngestError> {
+    fn reject(
+        &mut self,
+        line: u64,
+        reason: String,
+        fields: &[&str],
+        positions: Option<[usize; 8]>,
+    ) -> Result<(), IngestError> {
         self.current().quarantined += 1;
         let fields = fields.iter().map(|f| f.to_string()).collect();
-        self.rejected.push((line, reason, fields, positions));
+        self.rejected.push(RejectedLine { line, reason, fields, positions });
         if self.rejected.len() >= BATCH_ROWS {
             self.flush_rejected()?;
         }
@@ -197,13 +223,13 @@ impl Sink {
         let mut raw_record = StringBuilder::new();
         let mut canonical: [StringBuilder; 8] = Default::default();
         let source_name = self.current().name.clone();
-        for (number, why, fields, positions) in self.rejected.drain(..) {
+        for rejected in self.rejected.drain(..) {
             source.append_value(&source_name);
-            line.append_value(number as i64);
-            reason.append_value(why);
-            raw_record.append_value(join_record(&fields));
+            line.append_value(rejected.line as i64);
+            reason.append_value(rejected.reason);
+            raw_record.append_value(join_record(&rejected.fields));
             for (slot, builder) in canonical.iter_mut().enumerate() {
-                builder.append_option(positions.and_then(|p| fields.get(p[slot])));
+                builder.append_option(rejected.positions.and_then(|p| rejected.fields.get(p[slot])));
             }
         }
         let mut columns: Vec<ArrayRef> = vec![

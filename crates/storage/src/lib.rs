@@ -45,7 +45,10 @@ pub struct Credentials {
 
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials").field("access_key_id", &self.access_key_id).field("secret_access_key", &"***").finish()
+        f.debug_struct("Credentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"***")
+            .finish()
     }
 }
 
@@ -64,11 +67,7 @@ pub enum StorageError {
     /// A failed request, summarised in one line (the full response is
     /// logged at debug level).
     #[error("{url}: {summary}")]
-    Object {
-        url: String,
-        summary: String,
-        not_found: bool,
-    },
+    Object { url: String, summary: String, not_found: bool },
     #[error("{path}")]
     Io {
         path: PathBuf,
@@ -162,11 +161,7 @@ impl Location {
     }
 
     pub async fn write(&self, relative: &str, bytes: Vec<u8>) -> Result<(), StorageError> {
-        self.store
-            .put(&self.object(relative), PutPayload::from(bytes))
-            .await
-            .map(|_| ())
-            .map_err(self.error(relative))
+        self.store.put(&self.object(relative), PutPayload::from(bytes)).await.map(|_| ()).map_err(self.error(relative))
     }
 
     /// Relative paths of every object below this location.
@@ -301,7 +296,11 @@ mod tests {
 
     #[test]
     fn parses_s3_locations_without_credentials_in_the_url() {
-        let location = Location::parse("s3://shop-data/exports", &StorageOptions { allow_http: true, endpoint: Some("http://127.0.0.1:1".into()), ..Default::default() }).unwrap();
+        let location = Location::parse(
+            "s3://shop-data/exports",
+            &StorageOptions { allow_http: true, endpoint: Some("http://127.0.0.1:1".into()), ..Default::default() },
+        )
+        .unwrap();
         assert_eq!(location.url.as_str(), "s3://shop-data/exports/");
         assert_eq!(location.prefix.as_ref(), "exports");
         assert_eq!(location.store_url().as_str(), "s3://shop-data");

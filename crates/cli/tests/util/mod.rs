@@ -147,7 +147,9 @@ pub async fn assert_matches_golden(output: &insights_storage::Location) {
         let sql = format!("select * from {{}} order by {}", key.join(", "));
         let expected = read_sql(&expected_path, &sql.replace("{}", "t")).await;
         let table = format!("actual_{}", model.name());
-        ctx.register_parquet(&table, &format!("{}/", output.url_of(&record.path)), ParquetReadOptions::default()).await.unwrap();
+        ctx.register_parquet(&table, &format!("{}/", output.url_of(&record.path)), ParquetReadOptions::default())
+            .await
+            .unwrap();
         let actual = ctx.sql(&sql.replace("{}", &table)).await.unwrap().collect().await.unwrap();
         match compare(&expected, &actual, key) {
             Ok(()) => println!("ok    {:<24} {:>6} rows", model.name(), row_count(&actual)),

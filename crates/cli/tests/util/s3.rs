@@ -23,7 +23,9 @@ fn weed() -> PathBuf {
     }
     std::env::var_os("PATH")
         .and_then(|paths| std::env::split_paths(&paths).map(|p| p.join("weed")).find(|p| p.is_file()))
-        .expect("the S3 tests need SeaweedFS's `weed`: run them with scripts/test, which installs it, or set INSIGHTS_WEED")
+        .expect(
+            "the S3 tests need SeaweedFS's `weed`: run them with scripts/test, which installs it, or set INSIGHTS_WEED",
+        )
 }
 
 /// A port p such that p and p + 10000 (SeaweedFS's gRPC twin) are free.

@@ -28,18 +28,16 @@ pub(crate) fn read(file: &InputFile, options: &IngestOptions, sink: &mut Sink) -
         return Err(IngestError::Empty { path: path.to_path_buf() });
     }
     let raw = Cursor::new(magic[..magic_len].to_vec()).chain(reader);
-    let mut decompressed: Box<dyn Read + Send> = if magic == [0x1f, 0x8b] {
-        Box::new(MultiGzDecoder::new(raw))
-    } else {
-        Box::new(raw)
-    };
+    let mut decompressed: Box<dyn Read + Send> =
+        if magic == [0x1f, 0x8b] { Box::new(MultiGzDecoder::new(raw)) } else { Box::new(raw) };
     let mut head = vec![0u8; SNIFF_BYTES];
     let head_len = read_up_to(&mut decompressed, &mut head).map_err(|e| corrupt(e.to_string()))?;
     head.truncate(head_len);
     if head.iter().all(u8::is_ascii_whitespace) {
         return Err(IngestError::Empty { path: path.to_path_buf() });
     }
-    let has_bom = head.starts_with(&[0xef, 0xbb, 0xbf]) || head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]);
+    let has_bom =
+        head.starts_with(&[0xef, 0xbb, 0xbf]) || head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]);
     let single_byte = match options.encoding {
         Encoding::Utf8 => false,
         Encoding::Windows1252 | Encoding::Latin1 => !has_bom,
@@ -48,14 +46,9 @@ pub(crate) fn read(file: &InputFile, options: &IngestOptions, sink: &mut Sink) -
     let cr_only = !head.contains(&b'\n') && head.contains(&b'\r');
     let delimiter = options.delimiter.unwrap_or_else(|| guess_delimiter(&head));
     let stream = Cursor::new(head).chain(decompressed);
-    let decoded = DecodeReaderBytesBuilder::new()
-        .encoding(single_byte.then_some(WINDOWS_1252))
-        .build(stream);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(decoded);
+    let decoded = DecodeReaderBytesBuilder::new().encoding(single_byte.then_some(WINDOWS_1252)).build(stream);
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(decoded);
 
     let mut record = csv::ByteRecord::new();
     let mut records_read = 0u64;
@@ -92,8 +85,13 @@ pub(crate) fn read(file: &InputFile, options: &IngestOptions, sink: &mut Sink) -
                     .position(|p| *p == field)
                     .map(|slot| format!(" (column `{}`)", CANONICAL_COLUMNS[slot].0))
                     .unwrap_or_default();
-                let hint = if single_byte { "" } else { "; if the file is Windows-1252 or Latin-1, pass --encoding windows-1252" };
-                let reason = format!("byte 0x{byte:02X} in field {}{column} is not valid {encoding_name}{hint}", field + 1);
+                let hint = if single_byte {
+                    ""
+                } else {
+                    "; if the file is Windows-1252 or Latin-1, pass --encoding windows-1252"
+                };
+                let reason =
+                    format!("byte 0x{byte:02X} in field {}{column} is not valid {encoding_name}{hint}", field + 1);
                 let fields: Vec<&str> = lossy.iter().map(String::as_str).collect();
                 sink.unreadable(line, reason, &fields, Some(positions))?;
             }

@@ -12,7 +12,9 @@ use crate::{IngestError, IngestOptions, InputFile};
 pub(crate) fn read(file: &InputFile, options: &IngestOptions, sink: &mut Sink) -> Result<(), IngestError> {
     let path = Path::new(&file.name);
     let corrupt = |message: String| IngestError::Corrupt { path: path.to_path_buf(), format: "Excel", message };
-    if std::fs::metadata(&file.path).map_err(|source| IngestError::Read { path: path.to_path_buf(), source })?.len() == 0 {
+    if std::fs::metadata(&file.path).map_err(|source| IngestError::Read { path: path.to_path_buf(), source })?.len()
+        == 0
+    {
         return Err(IngestError::Empty { path: path.to_path_buf() });
     }
     let mut workbook = open_workbook_auto(&file.path).map_err(|e| corrupt(e.to_string()))?;
@@ -20,7 +22,11 @@ pub(crate) fn read(file: &InputFile, options: &IngestOptions, sink: &mut Sink) -
     let sheets: Vec<String> = match &options.sheet {
         Some(sheet) if names.contains(sheet) => vec![sheet.clone()],
         Some(sheet) => {
-            return Err(IngestError::UnknownSheet { path: path.to_path_buf(), sheet: sheet.clone(), sheets: names.join(", ") });
+            return Err(IngestError::UnknownSheet {
+                path: path.to_path_buf(),
+                sheet: sheet.clone(),
+                sheets: names.join(", "),
+            });
         }
         None => names,
     };

@@ -34,15 +34,15 @@ pub(crate) fn read(file: &InputFile, options: &IngestOptions, sink: &mut Sink) -
         let batch = batch.map_err(|e| corrupt(e.to_string()))?;
         let columns = positions
             .iter()
-            .map(|p| cast(batch.column(*p), &DataType::Utf8).map_err(|e| corrupt(format!("column `{}`: {e}", header[*p]))))
+            .map(|p| {
+                cast(batch.column(*p), &DataType::Utf8).map_err(|e| corrupt(format!("column `{}`: {e}", header[*p])))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let columns: Vec<_> = columns.iter().map(|c| c.as_string::<i32>()).collect();
         for index in 0..batch.num_rows() {
             row += 1;
-            let fields: Vec<&str> = columns
-                .iter()
-                .map(|c| if c.is_null(index) { "" } else { c.value(index) })
-                .collect();
+            let fields: Vec<&str> =
+                columns.iter().map(|c| if c.is_null(index) { "" } else { c.value(index) }).collect();
             sink.line(row, &fields, &[0, 1, 2, 3, 4, 5, 6, 7], fields.len())?;
         }
     }
