@@ -94,6 +94,12 @@ fn ingest_options(args: &InputArgs, config: &Config) -> Result<IngestOptions> {
         day_first: args.day_first || file.day_first,
         timestamp_formats: file.timestamp_formats.clone(),
         progress: true,
+        memory_limit: file
+            .memory_limit
+            .as_deref()
+            .map(parse_size)
+            .transpose()
+            .context("config `ingest.memory_limit`")?,
     })
 }
 

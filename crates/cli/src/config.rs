@@ -50,6 +50,8 @@ pub struct IngestConfig {
     /// Canonical column -> header name in the input.
     #[serde(default)]
     pub columns: BTreeMap<String, String>,
+    /// Memory for de-duplication before spilling to disk, e.g. `2GiB`.
+    pub memory_limit: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -301,7 +301,27 @@ async fn other_header_styles_and_day_first_dates_come_from_the_config_file() {
     assert_eq!(util::cells(&kept, "ts"), [util::Cell::Text("2011-02-01T09:30:00".into())]);
     assert_eq!(util::cells(&kept, "country"), [util::Cell::Text("France".into())]);
 
+    // Extra timestamp formats come from the config too.
+    std::fs::write(dir.path().join("insights.yaml"), "ingest:\n  timestamp_formats: ['%Y.%m.%d %Hh%M']\n").unwrap();
+    std::fs::write(dir.path().join("dots.csv"), format!("{HEADER}\nA1,X1,MUG,2,2011.02.01 09h30,3.5,C7,France\n"))
+        .unwrap();
+    let stdout = ingest(dir.path(), "dots.csv", &[]).ok();
+    assert!(stdout.contains("1 raw = 1 kept"), "{stdout}");
+
     std::fs::write(dir.path().join("insights.yaml"), "ingest:\n  day_frist: true\n").unwrap();
     let err = ingest(dir.path(), "shop.csv", &[]).err();
     assert!(err.contains("insights.yaml") && err.contains("day_frist"), "{err}");
+}
+
+#[tokio::test]
+async fn deduplication_spills_to_disk_under_a_small_memory_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("insights.yaml"), "ingest:\n  memory_limit: 8MiB\n").unwrap();
+    let sample = util::repo().join("data/online_retail_sample.csv.gz");
+    let stdout = ingest(dir.path(), sample.to_str().unwrap(), &[]).ok();
+    assert!(stdout.contains("50,720 raw = 50,234 kept + 486 duplicates + 0 quarantined"), "{stdout}");
+    assert_eq!(transactions(dir.path()).await, 50_234);
+    std::fs::write(dir.path().join("insights.yaml"), "ingest:\n  memory_limit: 64KiB\n").unwrap();
+    let err = ingest(dir.path(), sample.to_str().unwrap(), &[]).err();
+    assert!(err.contains("Resources exhausted"), "{err}");
 }

@@ -11,8 +11,10 @@ use chrono::DateTime;
 use datafusion::arrow::array::{AsArray, RecordBatch, UInt32Array};
 use datafusion::arrow::compute::take_record_batch;
 use datafusion::arrow::datatypes::{Int32Type, Schema, SchemaRef, TimestampMicrosecondType};
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::parquet::arrow::ArrowWriter;
-use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use futures::StreamExt;
 
 use crate::readers::read_file;
@@ -75,7 +77,9 @@ async fn build(
         .expect("the reader thread does not panic")?
     };
 
-    let ctx = SessionContext::new();
+    let limit = options.memory_limit.unwrap_or(crate::DEFAULT_MEMORY_LIMIT) as usize;
+    let runtime = RuntimeEnvBuilder::new().with_memory_pool(Arc::new(FairSpillPool::new(limit))).build_arc()?;
+    let ctx = SessionContext::new_with_config_rt(SessionConfig::new(), runtime);
     ctx.register_parquet("raw_lines", raw_path.to_str().expect("utf-8 path"), ParquetReadOptions::default()).await?;
     let mut stream = ctx.sql(curation_sql).await?.execute_stream().await?;
     let mut writer = MonthWriter::new(work.join(crate::TRANSACTIONS_DIR));

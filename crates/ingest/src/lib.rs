@@ -21,5 +21,5 @@ pub use columns::{CANONICAL_COLUMNS, map_columns};
 pub use curate::{QUARANTINE_DIR, SUMMARY_FILE, TRANSACTIONS_DIR, ingest, transactions_schema};
 pub use error::IngestError;
 pub use inputs::{Format, InputFile, RemoteInput, fetch_remote_inputs, list_remote_inputs, resolve_inputs};
-pub use options::{Encoding, IngestOptions};
+pub use options::{DEFAULT_MEMORY_LIMIT, Encoding, IngestOptions};
 pub use summary::{FileSummary, IngestSummary, thousands};

@@ -55,4 +55,11 @@ pub struct IngestOptions {
     pub timestamp_formats: Vec<String>,
     /// Show a progress bar (only when stderr is a terminal).
     pub progress: bool,
+    /// Memory for de-duplication before it spills to disk, in bytes
+    /// (`None`: [`DEFAULT_MEMORY_LIMIT`]).
+    pub memory_limit: Option<u64>,
 }
+
+/// De-duplication holds the distinct lines; beyond this it spills to disk,
+/// so a 5 GB export does not need 5 GB of memory.
+pub const DEFAULT_MEMORY_LIMIT: u64 = 2 << 30;
