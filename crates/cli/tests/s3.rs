@@ -58,6 +58,24 @@ async fn ingest_to_s3_and_clear_errors_for_bad_locations_and_credentials() {
     assert!(!err.contains("not-the-secret"), "{err}");
     assert_eq!(err.lines().count(), 1, "one line with the cause: {err}");
 
+    // Credentials from a shared credentials file and profile, not the environment.
+    let credentials = dir.path().join("credentials");
+    std::fs::write(
+        &credentials,
+        format!("[default]\naws_access_key_id = wrong\naws_secret_access_key = wrong\n\n[shop]\naws_access_key_id = {}\naws_secret_access_key = {}\n", util::s3::ACCESS_KEY, util::s3::SECRET_KEY),
+    )
+    .unwrap();
+    let from_file = std::process::Command::new(env!("CARGO_BIN_EXE_insights"))
+        .args(["ingest", sample.to_str().unwrap(), "--output", "s3://shop/profiled"])
+        .current_dir(dir.path())
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env("AWS_SHARED_CREDENTIALS_FILE", &credentials)
+        .env("AWS_PROFILE", "shop")
+        .output()
+        .unwrap();
+    assert!(util::Run { output: from_file }.ok().contains("50,720 raw"));
+
     // S3 down: nothing listens on the configured endpoint.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     std::fs::write(

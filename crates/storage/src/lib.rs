@@ -226,6 +226,30 @@ impl Location {
     }
 }
 
+/// Credentials from the AWS shared credentials file
+/// (`AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`), profile
+/// `AWS_PROFILE` or `default`, for when the environment has no keys.
+fn shared_credentials() -> Option<Credentials> {
+    let path = std::env::var_os("AWS_SHARED_CREDENTIALS_FILE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".aws/credentials")))?;
+    let profile = std::env::var("AWS_PROFILE").unwrap_or_else(|_| "default".into());
+    let text = std::fs::read_to_string(path).ok()?;
+    let (mut in_profile, mut key, mut secret) = (false, None, None);
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with(['#', ';'])) {
+        if let Some(section) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            in_profile = section.trim() == profile;
+        } else if in_profile && let Some((name, value)) = line.split_once('=') {
+            match name.trim() {
+                "aws_access_key_id" => key = Some(value.trim().to_string()),
+                "aws_secret_access_key" => secret = Some(value.trim().to_string()),
+                _ => {}
+            }
+        }
+    }
+    Some(Credentials { access_key_id: key?, secret_access_key: secret? })
+}
+
 /// One line saying what went wrong, instead of the nested HTTP error and
 /// XML body object_store reports.
 fn summarise(error: &object_store::Error) -> String {
@@ -264,7 +288,8 @@ pub fn store_for(url: &Url, options: &StorageOptions) -> Result<Arc<dyn ObjectSt
                 builder = builder.with_allow_http(true);
             }
             builder = builder.with_virtual_hosted_style_request(options.virtual_hosted_style);
-            if let Some(credentials) = &options.credentials {
+            let from_file = || std::env::var_os("AWS_ACCESS_KEY_ID").is_none().then(shared_credentials).flatten();
+            if let Some(credentials) = options.credentials.clone().or_else(from_file) {
                 builder = builder
                     .with_access_key_id(&credentials.access_key_id)
                     .with_secret_access_key(&credentials.secret_access_key);
