@@ -129,10 +129,10 @@ pub struct ExecutorArgs {
 #[derive(Debug, Args, Clone, Default)]
 pub struct InputArgs {
     /// Input format, instead of guessing from the file extension.
-    #[arg(long, value_name = "csv|excel|parquet")]
+    #[arg(long, env = "INSIGHTS_FORMAT", value_name = "csv|excel|parquet")]
     pub format: Option<String>,
     /// Text encoding of CSV input.
-    #[arg(long, value_name = "auto|utf-8|windows-1252|latin-1")]
+    #[arg(long, env = "INSIGHTS_ENCODING", value_name = "auto|utf-8|windows-1252|latin-1")]
     pub encoding: Option<String>,
     /// Read only this Excel sheet (default: every sheet).
     #[arg(long, value_name = "NAME")]
@@ -145,11 +145,12 @@ pub struct InputArgs {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// File, directory, glob or s3://bucket/prefix of raw exports.
-    /// Default: the bundled sample.
-    #[arg(long, short, value_name = "INPUT")]
+    /// Default: config `input`, else the bundled sample.
+    #[arg(long, short, env = "INSIGHTS_INPUT", value_name = "INPUT")]
     pub input: Option<String>,
-    /// Output directory or s3://bucket/prefix. Default: ./output
-    #[arg(long, short, value_name = "DIR")]
+    /// Output directory or s3://bucket/prefix. Default: config `output`,
+    /// else ./output
+    #[arg(long, short, env = "INSIGHTS_OUTPUT", value_name = "DIR")]
     pub output: Option<String>,
     /// Run only these insights (and what they read).
     #[arg(long, value_name = "NAME", num_args = 1..)]
@@ -159,7 +160,7 @@ pub struct RunArgs {
     #[arg(long = "param", short = 'p', value_name = "NAME=VALUE")]
     pub params: Vec<String>,
     /// Task slots of the in-process executor (default: number of cores).
-    #[arg(long, value_name = "N")]
+    #[arg(long, env = "INSIGHTS_PARALLELISM", value_name = "N")]
     pub parallelism: Option<usize>,
     /// Run on the cluster behind this scheduler instead of in-process.
     #[arg(long, env = "INSIGHTS_SCHEDULER", value_name = "df://HOST:PORT")]

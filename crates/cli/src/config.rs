@@ -93,6 +93,38 @@ impl Config {
         if text.trim().is_empty() {
             return Ok(Self::default());
         }
-        serde_yaml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+        serde_yaml::from_str(&text).map_err(|e| {
+            let message = e.to_string();
+            let hint = suggestion(&message).map(|s| format!(" — did you mean `{s}`?")).unwrap_or_default();
+            anyhow::anyhow!("{}: {message}{hint}", path.display())
+        })
+    }
+}
+
+/// For serde's "unknown field `x`, expected one of `a`, `b`" the valid key
+/// nearest to `x`, when it is near enough to be a typo.
+fn suggestion(message: &str) -> Option<String> {
+    let unknown = message.split("unknown field `").nth(1)?.split('`').next()?;
+    let expected = message.split("expected one of ").nth(1).or_else(|| message.split("expected ").nth(1))?;
+    expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|key| (strsim::damerau_levenshtein(unknown, key), key))
+        .filter(|(distance, key)| *distance <= 2.max(key.len() / 3))
+        .min()
+        .map(|(_, key)| key.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_the_nearest_key() {
+        let message =
+            "ingest: unknown field `day_frist`, expected one of `format`, `encoding`, `day_first`, `columns` at line 2";
+        assert_eq!(suggestion(message).as_deref(), Some("day_first"));
+        assert_eq!(suggestion("unknown field `zzzzzzzz`, expected one of `input`, `output`"), None);
     }
 }

@@ -193,3 +193,29 @@ fn list_shows_every_insight_with_version_description_and_parameters() {
     assert!(stdout.contains("param min_pair_orders: int = 50"), "{stdout}");
     assert!(stdout.contains("param as_of: date = null"), "{stdout}");
 }
+
+#[test]
+fn settings_come_from_defaults_then_the_config_file_then_the_environment_then_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("insights.yaml"), "input: from-config.csv\noutput: config-out\n").unwrap();
+    let run = |env: Option<&str>, flag: Option<&str>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_insights"));
+        command.args(["run", "--only", "country_sales"]).current_dir(dir.path()).env_remove("INSIGHTS_INPUT");
+        if let Some(input) = env {
+            command.env("INSIGHTS_INPUT", input);
+        }
+        if let Some(input) = flag {
+            command.args(["--input", input]);
+        }
+        util::Run { output: command.output().unwrap() }
+    };
+    assert!(run(None, None).err().contains("input not found: from-config.csv"));
+    let sample = sample();
+    let stdout = run(Some(&sample), None).ok();
+    assert!(stdout.contains("manifest: config-out/manifest.json"), "{stdout}");
+    assert!(run(Some(&sample), Some("from-flag.csv")).err().contains("input not found: from-flag.csv"));
+
+    std::fs::write(dir.path().join("insights.yaml"), "outptu: x\n").unwrap();
+    let err = run(None, None).err();
+    assert!(err.contains("insights.yaml: unknown field `outptu`") && err.contains("did you mean `output`?"), "{err}");
+}
