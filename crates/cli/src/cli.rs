@@ -51,6 +51,21 @@ pub enum Command {
     /// List the insights of the catalog with version, parameters and what
     /// they read.
     List,
+    /// Run one SQL statement over the latest committed run and print it.
+    ///
+    /// `transactions`, the staging views (`sales`, …) and every result
+    /// table of OUTPUT/manifest.json are registered by name.
+    Query {
+        /// A read-only SQL statement.
+        #[arg(value_name = "SQL")]
+        statement: String,
+        /// Output directory or s3://bucket/prefix of the run.
+        #[arg(long, short, env = "INSIGHTS_OUTPUT", value_name = "DIR")]
+        output: Option<String>,
+        /// How to print the result.
+        #[arg(long, default_value = "table", value_parser = ["table", "csv", "json", "parquet"])]
+        format: String,
+    },
     /// Print an insight's SQL and the plan DataFusion makes of it.
     Show {
         /// Insight or staging view name.

@@ -28,6 +28,7 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
         Command::Ingest(args) => ingest(args, &config, sql_dir).await,
         Command::List => list(sql_dir),
         Command::Show { name } => show(sql_dir, &name, &config).await,
+        Command::Query { statement, output, format } => query(sql_dir, &config, &statement, output, &format).await,
         Command::Check => check(sql_dir, &config).await,
         Command::Lock => {
             let catalog = load_catalog(sql_dir)?;
@@ -286,6 +287,56 @@ fn parse_size(text: &str) -> Result<u64> {
         other => bail!("`{text}`: unknown unit `{other}` (use KiB, MiB, GiB or TiB)"),
     };
     Ok((number * factor as f64) as u64)
+}
+
+async fn query(
+    sql_dir: Option<PathBuf>,
+    config: &Config,
+    sql: &str,
+    output: Option<String>,
+    format: &str,
+) -> Result<()> {
+    use datafusion::arrow::util::pretty::pretty_format_batches;
+    use datafusion::execution::context::SQLOptions;
+    use std::io::Write;
+
+    let catalog = load_catalog(sql_dir)?;
+    let output = output.or_else(|| config.output.clone()).unwrap_or_else(|| "output".to_string());
+    let location = Location::parse(&output, &config.storage)?;
+    let manifest = insights_engine::Manifest::read(&location)
+        .await
+        .with_context(|| format!("cannot read the latest committed run in {output} (`insights run` makes one)"))?;
+    let ctx = insights_engine::query_session(&catalog, &location, &manifest, &config.storage).await?;
+    let read_only = SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
+    let batches = ctx.sql_with_options(sql, read_only).await?.collect().await?;
+    let mut stdout = std::io::stdout().lock();
+    match format {
+        "csv" => {
+            let mut writer = datafusion::arrow::csv::Writer::new(&mut stdout);
+            for batch in &batches {
+                writer.write(batch)?;
+            }
+        }
+        "json" => {
+            let mut writer = datafusion::arrow::json::LineDelimitedWriter::new(&mut stdout);
+            for batch in &batches {
+                writer.write(batch)?;
+            }
+            writer.finish()?;
+        }
+        "parquet" => {
+            let schema = batches.first().map(|b| b.schema()).context("the query returned no batches")?;
+            let mut bytes = Vec::new();
+            let mut writer = datafusion::parquet::arrow::ArrowWriter::try_new(&mut bytes, schema, None)?;
+            for batch in &batches {
+                writer.write(batch)?;
+            }
+            writer.close()?;
+            stdout.write_all(&bytes)?;
+        }
+        _ => writeln!(stdout, "{}", pretty_format_batches(&batches)?)?,
+    }
+    Ok(())
 }
 
 async fn show(sql_dir: Option<PathBuf>, name: &str, config: &Config) -> Result<()> {

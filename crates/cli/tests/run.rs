@@ -219,3 +219,33 @@ fn settings_come_from_defaults_then_the_config_file_then_the_environment_then_fl
     let err = run(None, None).err();
     assert!(err.contains("insights.yaml: unknown field `outptu`") && err.contains("did you mean `output`?"), "{err}");
 }
+
+#[test]
+fn query_answers_sql_over_the_latest_run() {
+    let dir = tempfile::tempdir().unwrap();
+    insights(dir.path(), &["run", "--input", &sample(), "--output", "out", "--only", "segment_summary"]).ok();
+    let table = insights(dir.path(), &["query", "-o", "out", "select count(*) as customers from customer_rfm"]).ok();
+    assert!(table.contains("| customers |"), "{table}");
+    let csv = insights(
+        dir.path(),
+        &["query", "-o", "out", "--format", "csv", "select sum(customers) as n from segment_summary"],
+    )
+    .ok();
+    let rfm =
+        insights(dir.path(), &["query", "-o", "out", "--format", "csv", "select count(*) as n from customer_rfm"]).ok();
+    assert_eq!(csv, rfm, "every customer is in one segment");
+    let json = insights(
+        dir.path(),
+        &["query", "-o", "out", "--format", "json", "select count(*) as lines from sales where year_month = '2011-11'"],
+    )
+    .ok();
+    assert!(json.starts_with("{\"lines\":"), "{json}");
+    let parquet =
+        insights(dir.path(), &["query", "-o", "out", "--format", "parquet", "select * from transactions limit 3"])
+            .output;
+    assert!(parquet.stdout.starts_with(b"PAR1"));
+    let err = insights(dir.path(), &["query", "-o", "out", "drop table sales"]).err();
+    assert!(err.contains("DDL not supported"), "{err}");
+    let err = insights(dir.path(), &["query", "-o", "nowhere", "select 1"]).err();
+    assert!(err.contains("cannot read the latest committed run in nowhere"), "{err}");
+}

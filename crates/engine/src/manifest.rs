@@ -38,6 +38,7 @@ pub struct Manifest {
     pub curated: String,
     /// Who read the raw input: `client` (streaming readers in this
     /// process) or `cluster` (the executors, for Parquet on object storage).
+    #[serde(default)]
     pub ingested_on: String,
     pub ingest: IngestSummary,
     pub parameters: BTreeMap<String, BTreeMap<String, serde_json::Value>>,

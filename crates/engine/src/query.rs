@@ -1,0 +1,41 @@
+//! A session over the latest committed run, for ad-hoc questions:
+//! `transactions`, the staging views and every result table registered by
+//! name, read straight from the run's Parquet (local or S3).
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+use insights_catalog::{Catalog, Params};
+use insights_storage::{Location, StorageOptions};
+
+use crate::{EngineError, Manifest};
+
+/// Opens the run `manifest` describes below `output`.
+pub async fn query_session(
+    catalog: &Catalog,
+    output: &Location,
+    manifest: &Manifest,
+    storage: &StorageOptions,
+) -> Result<SessionContext, EngineError> {
+    let state = SessionStateBuilder::new()
+        .with_config(SessionConfig::new().with_information_schema(true))
+        .with_runtime_env(crate::registry::runtime(storage)?)
+        .with_default_features()
+        .build();
+    let ctx = SessionContext::new_with_state(state);
+    let curated = output.url_of(&format!("{}/{}/", manifest.curated, insights_ingest::TRANSACTIONS_DIR));
+    let partitioned = ParquetReadOptions::default().table_partition_cols(vec![("year_month".into(), DataType::Utf8)]);
+    ctx.register_parquet("transactions", &curated, partitioned).await?;
+    let run = manifest.curated.trim_end_matches("curated").trim_end_matches('/');
+    let rules = output.url_of(&format!("{run}/seeds/category_rules.parquet"));
+    ctx.register_parquet("category_rules", &rules, ParquetReadOptions::default()).await?;
+    for model in catalog.staging() {
+        let df = ctx.sql(&model.sql).await?.with_param_values(crate::params::param_values(&Params::new()))?;
+        ctx.register_table(model.name(), df.into_view())?;
+    }
+    for record in &manifest.insights {
+        ctx.register_parquet(&record.name, &format!("{}/", output.url_of(&record.path)), ParquetReadOptions::default())
+            .await?;
+    }
+    Ok(ctx)
+}
