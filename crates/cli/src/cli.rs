@@ -66,6 +66,18 @@ pub enum Command {
         #[arg(long, default_value = "table", value_parser = ["table", "csv", "json", "parquet"])]
         format: String,
     },
+    /// Compare two runs table by table: rows, keys, largest differences.
+    ///
+    /// RUN is a run id under OUTPUT/runs/, `latest`, or another output
+    /// directory (its latest run).
+    Diff {
+        #[arg(value_name = "RUN_A")]
+        run_a: String,
+        #[arg(value_name = "RUN_B")]
+        run_b: String,
+        #[arg(long, short, env = "INSIGHTS_OUTPUT", value_name = "DIR")]
+        output: Option<String>,
+    },
     /// Print an insight's SQL and the plan DataFusion makes of it.
     Show {
         /// Insight or staging view name.

@@ -28,6 +28,7 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
         Command::Ingest(args) => ingest(args, &config, sql_dir).await,
         Command::List => list(sql_dir),
         Command::Show { name } => show(sql_dir, &name, &config).await,
+        Command::Diff { run_a, run_b, output } => diff(sql_dir, &config, &run_a, &run_b, output).await,
         Command::Query { statement, output, format } => query(sql_dir, &config, &statement, output, &format).await,
         Command::Check => check(sql_dir, &config).await,
         Command::Lock => {
@@ -336,6 +337,65 @@ async fn query(
         }
         _ => writeln!(stdout, "{}", pretty_format_batches(&batches)?)?,
     }
+    Ok(())
+}
+
+/// A run named on the command line: `latest`, a run id under `output`, or
+/// another output location.
+async fn find_run(
+    output: &Location,
+    run: &str,
+    storage: &insights_storage::StorageOptions,
+) -> Result<(Location, insights_engine::Manifest)> {
+    if run == "latest" {
+        let manifest = insights_engine::Manifest::read(output).await.context("cannot read the latest committed run")?;
+        return Ok((output.clone(), manifest));
+    }
+    if run.contains('/') || Path::new(run).is_dir() {
+        let location = Location::parse(run, storage)?;
+        let manifest = insights_engine::Manifest::read(&location)
+            .await
+            .with_context(|| format!("`{run}` has no committed run"))?;
+        return Ok((location, manifest));
+    }
+    let manifest = insights_engine::Manifest::read_run(output, run)
+        .await
+        .with_context(|| format!("no run `{run}` in {}", output.url))?;
+    Ok((output.clone(), manifest))
+}
+
+async fn diff(
+    sql_dir: Option<PathBuf>,
+    config: &Config,
+    run_a: &str,
+    run_b: &str,
+    output: Option<String>,
+) -> Result<()> {
+    let catalog = load_catalog(sql_dir)?;
+    let output = output.or_else(|| config.output.clone()).unwrap_or_else(|| "output".to_string());
+    let output = Location::parse(&output, &config.storage)?;
+    let (a_location, a) = find_run(&output, run_a, &config.storage).await?;
+    let (b_location, b) = find_run(&output, run_b, &config.storage).await?;
+    let ctx = insights_engine::query_session(&catalog, &a_location, &a, &config.storage).await?;
+    let diffs = insights_engine::diff_runs(&catalog, &ctx, (&a_location, &a), (&b_location, &b)).await?;
+    println!("A = {}   B = {}", a.run_id, b.run_id);
+    let side = |s: Option<(u32, u64)>| s.map_or("-".to_string(), |(v, r)| format!("v{v} {} rows", thousands(r)));
+    for d in &diffs {
+        let mark = if d.changed() { "changed" } else { "same   " };
+        print!("{mark} {:<24} {} -> {}", d.name, side(d.a), side(d.b));
+        if d.only_in_a + d.only_in_b > 0 {
+            print!("; keys only in A: {}, only in B: {}", d.only_in_a, d.only_in_b);
+        }
+        let mut largest: Vec<&(String, f64)> = d.largest.iter().filter(|(_, x)| *x > 0.0).collect();
+        largest.sort_by(|x, y| y.1.total_cmp(&x.1));
+        if !largest.is_empty() {
+            let shown: Vec<String> = largest.iter().take(3).map(|(c, x)| format!("{c} {x:.6}")).collect();
+            print!("; largest differences: {}", shown.join(", "));
+        }
+        println!();
+    }
+    let changed = diffs.iter().filter(|d| d.changed()).count();
+    println!("{changed} of {} tables changed", diffs.len());
     Ok(())
 }
 

@@ -6,6 +6,7 @@
 mod check;
 mod cluster;
 mod cluster_ingest;
+mod diff;
 mod error;
 mod manifest;
 mod params;
@@ -17,6 +18,7 @@ mod standalone;
 
 pub use check::{PlannedModel, plan_catalog};
 pub use cluster::{ExecutorOptions, SchedulerOptions, serve_executor, serve_scheduler};
+pub use diff::{TableDiff, diff_runs};
 pub use error::EngineError;
 pub use manifest::{InsightRecord, MANIFEST_FILE, Manifest};
 pub use query::query_session;

@@ -60,6 +60,11 @@ impl Manifest {
             .map_err(|e| EngineError::Invalid { path: output.url_of(MANIFEST_FILE).into(), message: e.to_string() })
     }
 
+    /// Reads the manifest a run kept of itself (`runs/RUN_ID/manifest.json`).
+    pub async fn read_run(output: &Location, run_id: &str) -> Result<Self, EngineError> {
+        Self::read(&output.join(&format!("runs/{run_id}"))).await
+    }
+
     /// Writes `manifest.json` in one put: object stores replace an object
     /// atomically, and the local store writes a temporary file and renames.
     pub(crate) async fn commit(&self, output: &Location) -> Result<(), EngineError> {

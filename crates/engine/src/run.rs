@@ -92,6 +92,9 @@ pub async fn run(catalog: &Catalog, options: &RunOptions, report: &dyn RunReport
             .collect(),
         insights: insights.into_iter().map(|record| InsightRecord { path: relative(&record.path), ..record }).collect(),
     };
+    // The run keeps its own copy, for `insights diff` against later runs;
+    // the top-level manifest, written last, is the commit.
+    manifest.commit(&run_location).await?;
     manifest.commit(&output).await?;
     Ok(manifest)
 }
