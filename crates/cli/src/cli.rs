@@ -189,6 +189,10 @@ pub struct RunArgs {
     /// Task slots of the in-process executor (default: number of cores).
     #[arg(long, env = "INSIGHTS_PARALLELISM", value_name = "N")]
     pub parallelism: Option<usize>,
+    /// Memory for query execution in-process, e.g. 4GiB; beyond it sorts,
+    /// aggregations and joins spill to disk (default: unbounded).
+    #[arg(long, env = "INSIGHTS_MEMORY_LIMIT", value_name = "SIZE")]
+    pub memory_limit: Option<String>,
     /// Run on the cluster behind this scheduler instead of in-process.
     #[arg(long, env = "INSIGHTS_SCHEDULER", value_name = "df://HOST:PORT")]
     pub scheduler: Option<String>,

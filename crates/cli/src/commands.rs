@@ -197,8 +197,10 @@ async fn run(args: RunArgs, config: &Config, sql_dir: Option<PathBuf>) -> Result
     };
     let output = args.output.or_else(|| config.output.clone()).unwrap_or_else(|| "output".to_string());
     let category_rules = config.category_rules.clone().unwrap_or_else(|| catalog.dir.join("category_rules.yaml"));
+    let memory_limit = args.memory_limit.clone().or_else(|| config.cluster.memory_limit.clone());
     let mut engine = EngineOptions {
         scheduler: args.scheduler.clone().or_else(|| config.cluster.scheduler.clone()),
+        memory_limit: memory_limit.as_deref().map(parse_size).transpose().context("memory limit")?,
         ..EngineOptions::default()
     };
     if let Some(n) = args.parallelism.or(config.cluster.parallelism) {

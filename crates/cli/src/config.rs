@@ -61,6 +61,8 @@ pub struct ClusterConfig {
     pub scheduler: Option<String>,
     /// Task slots of the in-process (standalone) executor.
     pub parallelism: Option<usize>,
+    /// Memory for query execution in-process, e.g. `4GiB` (spills beyond).
+    pub memory_limit: Option<String>,
     /// Port of `insights scheduler`.
     pub scheduler_port: Option<u16>,
     #[serde(default)]

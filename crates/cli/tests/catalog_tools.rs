@@ -122,22 +122,38 @@ fn diff_shows_which_tables_changed_between_two_runs() {
     copy_catalog(dir.path());
     let sample = repo().join("data/online_retail_sample.csv.gz");
     let run = |dir: &Path| {
-        insights(dir, &["run", "--input", sample.to_str().unwrap(), "--output", "out", "--only", "country_sales", "monthly_sales"])
-            .ok();
+        insights(
+            dir,
+            &[
+                "run",
+                "--input",
+                sample.to_str().unwrap(),
+                "--output",
+                "out",
+                "--only",
+                "country_sales",
+                "monthly_sales",
+            ],
+        )
+        .ok();
         insights_engine::Manifest::load(&dir.join("out")).unwrap().run_id
     };
     let first = run(dir.path());
     let path = dir.path().join("sql/country_sales.sql");
     let text = std::fs::read_to_string(&path).unwrap();
-    let edited = text
-        .replace("-- version: 1", "-- version: 2")
-        .replace("cast(revenue as double) / cast(orders as double) as aov", "cast(revenue as double) / cast(orders + 1 as double) as aov");
+    let edited = text.replace("-- version: 1", "-- version: 2").replace(
+        "cast(revenue as double) / cast(orders as double) as aov",
+        "cast(revenue as double) / cast(orders + 1 as double) as aov",
+    );
     std::fs::write(&path, edited).unwrap();
     insights(dir.path(), &["lock"]).ok();
     let second = run(dir.path());
     let stdout = insights(dir.path(), &["diff", &first, &second, "--output", "out"]).ok();
     let line = stdout.lines().find(|l| l.contains("country_sales")).unwrap();
-    assert!(line.starts_with("changed") && line.contains("v1 ") && line.contains("-> v2 ") && line.contains("aov"), "{stdout}");
+    assert!(
+        line.starts_with("changed") && line.contains("v1 ") && line.contains("-> v2 ") && line.contains("aov"),
+        "{stdout}"
+    );
     assert!(!line.contains("revenue "), "only aov changed: {line}");
     let monthly = stdout.lines().find(|l| l.contains("monthly_sales")).unwrap();
     assert!(monthly.starts_with("same"), "{stdout}");

@@ -249,3 +249,26 @@ fn query_answers_sql_over_the_latest_run() {
     let err = insights(dir.path(), &["query", "-o", "nowhere", "select 1"]).err();
     assert!(err.contains("cannot read the latest committed run in nowhere"), "{err}");
 }
+
+#[test]
+fn a_memory_limit_bounds_query_execution_and_too_little_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = sample();
+    let only = ["--only", "customer_rfm", "order_value"];
+    let mut args = vec!["run", "--input", &sample, "--output", "free"];
+    args.extend(only);
+    insights(dir.path(), &args).ok();
+    let mut bounded = vec!["run", "--input", &sample, "--output", "bounded", "--memory-limit", "32MiB"];
+    bounded.extend(only);
+    insights(dir.path(), &bounded).ok();
+    let rows = |out: &str| {
+        let manifest = insights_engine::Manifest::load(&dir.path().join(out)).unwrap();
+        manifest.insights.iter().map(|i| (i.name.clone(), i.rows)).collect::<Vec<_>>()
+    };
+    assert_eq!(rows("free"), rows("bounded"));
+    let mut starved = vec!["run", "--input", &sample, "--output", "bounded", "--memory-limit", "64KiB"];
+    starved.extend(only);
+    let err = insights(dir.path(), &starved).err();
+    let exhausted = err.contains("ResourcesExhausted") || err.contains("Resources exhausted");
+    assert!(exhausted && err.contains("last committed results in bounded are unchanged"), "{err}");
+}

@@ -27,10 +27,7 @@ pub struct TableDiff {
 
 impl TableDiff {
     pub fn changed(&self) -> bool {
-        self.a != self.b
-            || self.only_in_a > 0
-            || self.only_in_b > 0
-            || self.largest.iter().any(|(_, d)| *d > 0.0)
+        self.a != self.b || self.only_in_a > 0 || self.only_in_b > 0 || self.largest.iter().any(|(_, d)| *d > 0.0)
     }
 }
 

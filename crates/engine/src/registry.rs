@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::object_store::ObjectStoreRegistry;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use insights_storage::StorageOptions;
@@ -47,5 +48,18 @@ impl ObjectStoreRegistry for StorageRegistry {
 
 /// A runtime whose object stores come from `options` (and the environment).
 pub(crate) fn runtime(options: &StorageOptions) -> Result<Arc<RuntimeEnv>> {
-    RuntimeEnvBuilder::new().with_object_store_registry(Arc::new(StorageRegistry::new(options.clone()))).build_arc()
+    runtime_with_memory_limit(options, None)
+}
+
+/// The same, with queries confined to `memory_limit` bytes: operators that
+/// can (sorts, aggregations, joins) spill to disk beyond it.
+pub(crate) fn runtime_with_memory_limit(
+    options: &StorageOptions,
+    memory_limit: Option<u64>,
+) -> Result<Arc<RuntimeEnv>> {
+    let builder = RuntimeEnvBuilder::new().with_object_store_registry(Arc::new(StorageRegistry::new(options.clone())));
+    match memory_limit {
+        Some(bytes) => builder.with_memory_pool(Arc::new(FairSpillPool::new(bytes as usize))).build_arc(),
+        None => builder.build_arc(),
+    }
 }

@@ -20,6 +20,9 @@ pub struct EngineOptions {
     /// Object-store settings of this process (the client, and in
     /// standalone mode the executor too).
     pub storage: insights_storage::StorageOptions,
+    /// Memory for query execution in standalone mode, in bytes; beyond it
+    /// operators spill to disk. `None`: unbounded.
+    pub memory_limit: Option<u64>,
 }
 
 impl Default for EngineOptions {
@@ -28,6 +31,7 @@ impl Default for EngineOptions {
             scheduler: None,
             parallelism: std::thread::available_parallelism().map(usize::from).unwrap_or(2),
             storage: Default::default(),
+            memory_limit: None,
         }
     }
 }
@@ -51,7 +55,10 @@ impl Engine {
             .with_information_schema(true);
         let state = SessionStateBuilder::new()
             .with_config(config)
-            .with_runtime_env(crate::registry::runtime(&options.storage).map_err(EngineError::Session)?)
+            .with_runtime_env(
+                crate::registry::runtime_with_memory_limit(&options.storage, options.memory_limit)
+                    .map_err(EngineError::Session)?,
+            )
             .with_default_features()
             .build();
         match &options.scheduler {
