@@ -111,32 +111,22 @@ async fn ingest(args: IngestArgs, config: &Config, sql_dir: Option<PathBuf>) -> 
     let options = ingest_options(&args.input_args, config)?;
     let output = Location::parse(&args.output, &config.storage)?;
     let scratch = tempfile::Builder::new().prefix("insights-ingest-").tempdir()?;
-    let files = if insights_storage::is_remote(&args.input) {
-        insights_ingest::fetch_remote_inputs(
-            &args.input,
-            options.format,
-            &config.storage,
-            &scratch.path().join("input"),
-        )
-        .await?
-    } else {
-        insights_ingest::resolve_inputs(&args.input, options.format)?
-    };
-    let failed = || format!("ingest of {} failed; nothing was written to {}", args.input, output.url_of("curated"));
-    let summary = match output.local_path() {
-        Some(local) => insights_ingest::ingest(&files, &local.join("curated"), &options, &curation.sql)
-            .await
-            .with_context(failed)?,
-        None => {
-            let curated = scratch.path().join("curated");
-            let summary =
-                insights_ingest::ingest(&files, &curated, &options, &curation.sql).await.with_context(failed)?;
-            // Object stores cannot swap a directory: the old layer goes first.
-            output.join("curated").delete_all().await?;
-            output.upload_dir(&curated, "curated").await?;
-            summary
-        }
-    };
+    let files =
+        insights_ingest::open_inputs(&args.input, options.format, &config.storage, &scratch.path().join("input"))
+            .await?;
+    let summary = insights_engine::write_curated(&files, &output, &options, &curation.sql, scratch.path())
+        .await
+        .map_err(|e| {
+            match e {
+                // Reading failed: say that nothing reached the output.
+                insights_engine::EngineError::Ingest(_) => anyhow::Error::new(e).context(format!(
+                    "ingest of {} failed; nothing was written to {}",
+                    args.input,
+                    output.url_of("curated")
+                )),
+                other => other.into(),
+            }
+        })?;
     print_ingest(&summary);
     println!("curated layer: {}", display_location(&args.output, "curated"));
     Ok(())

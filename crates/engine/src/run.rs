@@ -125,8 +125,13 @@ async fn run_into(
         match ingest_on_cluster_when_possible(&engine, options, run_location, &curation.sql).await? {
             Some((summary, files)) => (summary, files, "cluster"),
             None => {
-                let (summary, files) = ingest_on_client(options, run_location, scratch, &curation.sql).await?;
-                (summary, files, "client")
+                let input = scratch.join("input");
+                let files =
+                    insights_ingest::open_inputs(&options.input, options.ingest.format, &options.storage, &input)
+                        .await?;
+                let summary = write_curated(&files, run_location, &options.ingest, &curation.sql, scratch).await?;
+                let _ = std::fs::remove_dir_all(&input);
+                (summary, files.into_iter().map(|f| f.name).collect(), "client")
             }
         };
     report.ingested(&summary);
@@ -190,38 +195,28 @@ async fn ingest_on_cluster_when_possible(
     Ok(summary.map(|summary| (summary, urls)))
 }
 
-/// The client's streaming readers: local files, or remote ones copied to
-/// scratch space first; the curated layer is uploaded when the run's
-/// location is not local.
-async fn ingest_on_client(
-    options: &RunOptions,
-    run_location: &Location,
-    scratch: &Path,
+/// Runs the client's streaming readers over `files` into `OUTPUT/curated`,
+/// replacing an earlier layer. On object storage the layer is built in
+/// `scratch` and uploaded, the old one removed first (object stores cannot
+/// swap a directory). Reading errors come back as `EngineError::Ingest`,
+/// storage errors as `EngineError::Storage`.
+pub async fn write_curated(
+    files: &[insights_ingest::InputFile],
+    output: &Location,
+    options: &IngestOptions,
     curation_sql: &str,
-) -> Result<(insights_ingest::IngestSummary, Vec<String>), EngineError> {
-    let files = if insights_storage::is_remote(&options.input) {
-        insights_ingest::fetch_remote_inputs(
-            &options.input,
-            options.ingest.format,
-            &options.storage,
-            &scratch.join("input"),
-        )
-        .await?
-    } else {
-        insights_ingest::resolve_inputs(&options.input, options.ingest.format)?
-    };
-    let input_files = files.iter().map(|f| f.name.clone()).collect();
-    let summary = match run_location.local_path() {
-        Some(local) => insights_ingest::ingest(&files, &local.join("curated"), &options.ingest, curation_sql).await?,
+    scratch: &Path,
+) -> Result<insights_ingest::IngestSummary, EngineError> {
+    match output.local_path() {
+        Some(local) => Ok(insights_ingest::ingest(files, &local.join("curated"), options, curation_sql).await?),
         None => {
             let curated = scratch.join("curated");
-            let summary = insights_ingest::ingest(&files, &curated, &options.ingest, curation_sql).await?;
-            run_location.upload_dir(&curated, "curated").await?;
-            summary
+            let summary = insights_ingest::ingest(files, &curated, options, curation_sql).await?;
+            output.join("curated").delete_all().await?;
+            output.upload_dir(&curated, "curated").await?;
+            Ok(summary)
         }
-    };
-    let _ = std::fs::remove_dir_all(scratch.join("input"));
-    Ok((summary, input_files))
+    }
 }
 
 /// Plans one catalog query with its parameters bound as values.

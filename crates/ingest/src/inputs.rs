@@ -174,6 +174,21 @@ pub async fn fetch_remote_inputs(
     Ok(files)
 }
 
+/// The input files of INPUT as the client's readers take them: local
+/// paths resolved in place, remote objects copied into `scratch`.
+pub async fn open_inputs(
+    input: &str,
+    format: Option<Format>,
+    storage: &insights_storage::StorageOptions,
+    scratch: &Path,
+) -> Result<Vec<InputFile>, IngestError> {
+    if insights_storage::is_remote(input) {
+        fetch_remote_inputs(input, format, storage, scratch).await
+    } else {
+        resolve_inputs(input, format)
+    }
+}
+
 fn collect_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), IngestError> {
     let read_error = |source| IngestError::Read { path: dir.to_path_buf(), source };
     for entry in std::fs::read_dir(dir).map_err(read_error)? {
