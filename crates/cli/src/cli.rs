@@ -66,6 +66,20 @@ pub enum Command {
         #[arg(long, default_value = "table", value_parser = ["table", "csv", "json", "parquet"])]
         format: String,
     },
+    /// An interactive SQL prompt over the latest committed run.
+    ///
+    /// Registers the same tables as `query`. On a terminal: history
+    /// (~/.insights_history), multi-line statements ending with `;`, tab
+    /// completion of table and column names, `\d` to list tables, `\d NAME`
+    /// to describe one, `\q` to quit. With piped input, runs every statement.
+    Shell {
+        /// Output directory or s3://bucket/prefix of the run.
+        #[arg(long, short, env = "INSIGHTS_OUTPUT", value_name = "DIR")]
+        output: Option<String>,
+        /// How to print results.
+        #[arg(long, default_value = "table", value_parser = ["table", "csv", "json"])]
+        format: String,
+    },
     /// Compare two runs table by table: rows, keys, largest differences.
     ///
     /// RUN is a run id under OUTPUT/runs/, `latest`, or another output

@@ -30,6 +30,7 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
         Command::Show { name } => show(sql_dir, &name, &config).await,
         Command::Diff { run_a, run_b, output } => diff(sql_dir, &config, &run_a, &run_b, output).await,
         Command::Query { statement, output, format } => query(sql_dir, &config, &statement, output, &format).await,
+        Command::Shell { output, format } => shell(sql_dir, &config, output, &format).await,
         Command::Check => check(sql_dir, &config).await,
         Command::Lock => {
             let catalog = load_catalog(sql_dir)?;
@@ -289,30 +290,50 @@ async fn query(
     output: Option<String>,
     format: &str,
 ) -> Result<()> {
-    use datafusion::arrow::util::pretty::pretty_format_batches;
     use datafusion::execution::context::SQLOptions;
-    use std::io::Write;
 
+    let ctx = latest_run_session(sql_dir, config, output).await?;
+    let read_only = SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
+    let batches = ctx.sql_with_options(sql, read_only).await?.collect().await?;
+    print_batches(&batches, format)
+}
+
+async fn shell(sql_dir: Option<PathBuf>, config: &Config, output: Option<String>, format: &str) -> Result<()> {
+    let ctx = latest_run_session(sql_dir, config, output).await?;
+    crate::shell::run_shell(&ctx, format).await
+}
+
+/// A query session over the latest committed run in the output location.
+async fn latest_run_session(
+    sql_dir: Option<PathBuf>,
+    config: &Config,
+    output: Option<String>,
+) -> Result<datafusion::prelude::SessionContext> {
     let catalog = load_catalog(sql_dir)?;
     let output = output.or_else(|| config.output.clone()).unwrap_or_else(|| "output".to_string());
     let location = Location::parse(&output, &config.storage)?;
     let manifest = insights_engine::Manifest::read(&location)
         .await
         .with_context(|| format!("cannot read the latest committed run in {output} (`insights run` makes one)"))?;
-    let ctx = insights_engine::query_session(&catalog, &location, &manifest, &config.storage).await?;
-    let read_only = SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
-    let batches = ctx.sql_with_options(sql, read_only).await?.collect().await?;
+    Ok(insights_engine::query_session(&catalog, &location, &manifest, &config.storage).await?)
+}
+
+/// Prints query results to stdout as a table, CSV, JSON lines or Parquet.
+pub fn print_batches(batches: &[datafusion::arrow::record_batch::RecordBatch], format: &str) -> Result<()> {
+    use datafusion::arrow::util::pretty::pretty_format_batches;
+    use std::io::Write;
+
     let mut stdout = std::io::stdout().lock();
     match format {
         "csv" => {
             let mut writer = datafusion::arrow::csv::Writer::new(&mut stdout);
-            for batch in &batches {
+            for batch in batches {
                 writer.write(batch)?;
             }
         }
         "json" => {
             let mut writer = datafusion::arrow::json::LineDelimitedWriter::new(&mut stdout);
-            for batch in &batches {
+            for batch in batches {
                 writer.write(batch)?;
             }
             writer.finish()?;
@@ -321,13 +342,13 @@ async fn query(
             let schema = batches.first().map(|b| b.schema()).context("the query returned no batches")?;
             let mut bytes = Vec::new();
             let mut writer = datafusion::parquet::arrow::ArrowWriter::try_new(&mut bytes, schema, None)?;
-            for batch in &batches {
+            for batch in batches {
                 writer.write(batch)?;
             }
             writer.close()?;
             stdout.write_all(&bytes)?;
         }
-        _ => writeln!(stdout, "{}", pretty_format_batches(&batches)?)?,
+        _ => writeln!(stdout, "{}", pretty_format_batches(batches)?)?,
     }
     Ok(())
 }

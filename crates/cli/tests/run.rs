@@ -251,6 +251,69 @@ fn query_answers_sql_over_the_latest_run() {
 }
 
 #[test]
+fn shell_runs_piped_statements_and_stops_at_the_first_error() {
+    let dir = tempfile::tempdir().unwrap();
+    insights(dir.path(), &["run", "--input", &sample(), "--output", "out", "--only", "segment_summary"]).ok();
+    let shell = |script: &str| {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_insights"))
+            .args(["shell", "-o", "out"])
+            .current_dir(dir.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+        util::Run { output: child.wait_with_output().unwrap() }
+    };
+    let script = "\\d\n\\d segment_summary\nselect sum(customers) as total\n  from segment_summary; -- a comment\n\
+                  select count(*) as lines from sales where year_month = '2011-11';\nselect 'a;b' as text";
+    let stdout = shell(script).ok();
+    for expected in ["| segment_summary ", "| customer_share ", "| total ", "| lines ", "| a;b "] {
+        assert!(stdout.contains(expected), "missing {expected:?} in\n{stdout}");
+    }
+    let err = shell("select 1;\nselect nope from sales;\nselect 2 as never;\n").err();
+    assert!(err.contains("No field named nope"), "{err}");
+    let err = shell("create table t as select 1;").err();
+    assert!(err.contains("not supported"), "{err}");
+    let err = shell("\\x").err();
+    assert!(err.contains("unknown command `\\x`"), "{err}");
+}
+
+/// The prompt as a person uses it, on a pseudo-terminal made by `script`
+/// (util-linux): tab completes a table name, a statement spans two lines,
+/// and both land in the history file.
+#[test]
+fn shell_on_a_terminal_completes_table_names_and_keeps_history() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    insights(dir.path(), &["run", "--input", &sample(), "--output", "out", "--only", "segment_summary"]).ok();
+    let command = format!("{} shell -o out", env!("CARGO_BIN_EXE_insights"));
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(dir.path())
+        .env("HOME", dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("`script` from util-linux runs");
+    let mut keys = child.stdin.take().unwrap();
+    for input in ["select count(*) as n from segment_su\t", ";\r", "select 40\r", " + 2 as answer;\r", "\\q\r"] {
+        keys.write_all(input.as_bytes()).unwrap();
+        keys.flush().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(700));
+    }
+    let output = child.wait_with_output().unwrap();
+    let screen = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{screen}");
+    assert!(screen.contains("from segment_summary;"), "tab completion:\n{screen}");
+    assert!(screen.contains("| answer |") && screen.contains("| 42 "), "multi-line statement:\n{screen}");
+    let history = std::fs::read_to_string(dir.path().join(".insights_history")).unwrap();
+    assert!(history.starts_with("select count(*) as n from segment_summary;\nselect 40\n + 2 as answer;"), "{history}");
+}
+
+#[test]
 fn a_memory_limit_bounds_query_execution_and_too_little_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let sample = sample();
