@@ -7,7 +7,7 @@
 --   category: revenue, units, orders, customers, distinct products, revenue
 --   share and rank (ties by category name).
 -- key: [category]
--- chart: {kind: bar, x: category, y: revenue}
+-- chart: {kind: bar, x: category, y: revenue, title: Revenue by category}
 
 with descriptions as (
     select distinct description, upper(description) as upper_description

@@ -6,7 +6,7 @@
 --   month) with activity: the active customers, the cohort size and the
 --   retention rate (active / cohort size).
 -- key: [cohort_month, months_since]
--- chart: {kind: heatmap, x: months_since, y: cohort_month}
+-- chart: {kind: heatmap, x: months_since, y: cohort_month, value: retention_rate, title: Retention by cohort (share of the cohort active)}
 
 with active_months as (
     select distinct customer_id, year_month

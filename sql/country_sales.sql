@@ -5,7 +5,7 @@
 --   distinct customers, units, average order value, revenue share and rank
 --   (ties by country name).
 -- key: [country]
--- chart: {kind: map, x: country, y: revenue}
+-- chart: {kind: map, x: country, y: revenue, top: 10, title: Revenue by country}
 
 with by_country as (
     select

@@ -9,7 +9,7 @@
 --   customer_id, so 5 is best), the three-digit RFM cell and the segment
 --   from the recency and frequency scores.
 -- key: [customer_id]
--- chart: {kind: bar, x: segment, y: customers}
+-- chart: {kind: heatmap, x: f_score, y: r_score, value: rows, title: Customers by recency (R) and frequency (F) score}
 -- params:
 --   as_of: {type: date, default: null, description: "the day recency is measured from (null: the day after the latest invoice date among all transactions)"}
 

@@ -7,7 +7,7 @@
 --   revenue growth against the previous month (a fraction; null first) and
 --   the seasonal index (revenue / mean monthly revenue).
 -- key: [year_month]
--- chart: {kind: line, x: year_month, y: revenue}
+-- chart: {kind: stacked_bar, x: year_month, y: [returning_customers, new_customers], line: revenue, title: "Monthly revenue, new and returning customers"}
 
 with monthly_totals as (
     select

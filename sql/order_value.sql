@@ -7,7 +7,7 @@
 --   of an even count is the mean of the two middle values), and the average
 --   units and lines per order.
 -- key: [year_month]
--- chart: {kind: line, x: year_month, y: aov}
+-- chart: {kind: line, x: year_month, y: [aov, median_order_value], title: Order value per month (mean and median)}
 
 with orders as (
     select

@@ -8,7 +8,7 @@
 --   Products in fewer orders than the threshold cannot qualify and are
 --   dropped before the pairing.
 -- key: [product_a, product_b]
--- chart: {kind: bar, x: product_a, y: lift}
+-- chart: {kind: bar, x: product_a, label: [product_a, product_b], y: lift, top: 15, title: Products bought together (top pairs by lift)}
 -- params:
 --   min_pair_orders: {type: int, default: 50, description: the fewest shared orders for a pair to be listed}
 

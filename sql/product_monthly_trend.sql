@@ -7,7 +7,7 @@
 --   change against that product's previous month with sales (a fraction:
 --   0.25 is +25 %; null on its first month).
 -- key: [stock_code, year_month]
--- chart: {kind: line, x: year_month, y: revenue, series: stock_code}
+-- chart: {kind: line, x: year_month, y: revenue, series: stock_code, title: Monthly revenue of the top products}
 -- params:
 --   trend_top_n: {type: int, default: 10, description: how many products (by revenue rank) get a trend}
 

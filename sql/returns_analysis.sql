@@ -6,7 +6,7 @@
 --   units and value as positive numbers, the month's gross sales and the
 --   return rate (cancelled value / gross sales).
 -- key: [year_month]
--- chart: {kind: line, x: year_month, y: return_rate}
+-- chart: {kind: line, x: year_month, y: return_rate, title: Returns as a share of gross sales}
 
 with cancellations as (
     select

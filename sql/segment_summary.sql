@@ -5,7 +5,7 @@
 --   customers and their share, revenue and its share, and the average
 --   recency (days), frequency (orders) and monetary value of its customers.
 -- key: [segment]
--- chart: {kind: bar, x: segment, y: revenue}
+-- chart: {kind: bar, x: segment, y: customers, title: Customers per RFM segment}
 
 with segments as (
     select

@@ -5,7 +5,7 @@
 --   the day (shop-local time) with sales: orders, revenue, units and the
 --   share of all revenue.
 -- key: [weekday, hour]
--- chart: {kind: heatmap, x: hour, y: weekday_name}
+-- chart: {kind: heatmap, x: hour, y: weekday, label: weekday_name, value: revenue, title: Revenue by weekday and hour}
 
 with timed_lines as (
     select

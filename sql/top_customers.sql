@@ -6,7 +6,7 @@
 --   average order value, first and last purchase, RFM segment and their share
 --   of all customers' revenue.
 -- key: [customer_id]
--- chart: {kind: bar, x: customer_id, y: monetary}
+-- chart: {kind: bar, x: customer_id, y: monetary, top: 15, title: Top customers by revenue}
 -- params:
 --   limit: {type: int, default: 100, description: how many customers to list}
 

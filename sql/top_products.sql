@@ -7,7 +7,7 @@
 --   (Pareto) share in revenue order. The description is the code's most
 --   frequent non-null description (ties: the smallest string).
 -- key: [stock_code]
--- chart: {kind: bar, x: description, y: revenue}
+-- chart: {kind: bar, x: stock_code, label: description, y: revenue, top: 15, title: Top products by revenue}
 
 with product_lines as (
     select stock_code, description, quantity, revenue, invoice_no, customer_id

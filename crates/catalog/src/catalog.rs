@@ -35,10 +35,23 @@ pub struct Model {
     pub params: Vec<ParamSpec>,
     /// The whole file text, header included, exactly as executed.
     pub sql: String,
-    /// sha256 of `sql`, hex.
+    /// sha256 of the query and its parameter declarations, hex (see `results_checksum`).
     pub checksum: String,
     /// The tables and views this query reads.
     pub dependencies: BTreeSet<String>,
+}
+
+/// sha256 of what decides an insight's results: the query and its parameter
+/// declarations. Description, key and chart are presentation, so editing them
+/// needs no version bump.
+fn results_checksum(header: &crate::Header, text: &str) -> String {
+    let (_, query) = crate::header::split_header(text);
+    let mut hasher = Sha256::new();
+    for (name, param) in &header.params {
+        hasher.update(format!("-- param {name}: {} = {:?}\n", param.ty, param.default));
+    }
+    hasher.update(query.as_bytes());
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Model {
@@ -87,7 +100,7 @@ impl Model {
                 declared: join_or_none(header.params.keys()),
             });
         }
-        let checksum = Sha256::digest(sql.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        let checksum = results_checksum(&header, &sql);
         Ok(Self { kind, path: path.to_path_buf(), header, params, sql, checksum, dependencies: facts.tables })
     }
 }
@@ -345,6 +358,23 @@ mod tests {
         assert_eq!(order, ["sales", "b_base", "a_top", "c_other"]);
         let selected: Vec<_> = catalog.select(&["a_top".into()]).unwrap().iter().map(|m| m.name()).collect();
         assert_eq!(selected, ["b_base", "a_top"]);
+    }
+
+    #[test]
+    fn the_checksum_follows_the_query_and_parameters_not_the_presentation() {
+        let checksum = |text: &str| {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join("a.sql"), text).unwrap();
+            Catalog::load(dir.path(), &["sales"]).unwrap().get("a").unwrap().checksum.clone()
+        };
+        let base = "-- name: a\n-- version: 1\n-- description: one\n-- params:\n--   n: {type: int, default: 3, description: n}\nselect * from sales limit $n\n";
+        let original = checksum(base);
+        let presentation = base
+            .replace("description: one", "description: another")
+            .replace("-- params:", "-- chart: {kind: bar, x: a, y: b}\n-- key: [a]\n-- params:");
+        assert_eq!(checksum(&presentation), original);
+        assert_ne!(checksum(&base.replace("limit $n", "limit $n + 1")), original);
+        assert_ne!(checksum(&base.replace("default: 3", "default: 4")), original);
     }
 
     #[test]

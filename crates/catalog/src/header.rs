@@ -50,37 +50,81 @@ pub struct ParamHeader {
     pub description: String,
 }
 
-/// A chart request from a header: kind (`bar`, `line`, …) and the columns.
+/// How the report draws a table, from a header's `chart:` entry.
+///
+/// `kind` is one of `bar` (horizontal bars, largest first), `line`,
+/// `stacked_bar`, `heatmap` or `map` (a world map by country name). `y` is
+/// one column or a list (one series each); `series` splits a long table into
+/// one line per value; `value` is the colour of a heatmap or map (`rows`
+/// counts rows); `label` names the bars or heatmap rows instead of `x`/`y`
+/// (a list is joined with ` + `); `line` adds a line on a second axis;
+/// `top` keeps the first rows of a bar chart.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ChartSpec {
     pub kind: String,
     pub x: String,
-    pub y: String,
+    #[serde(default)]
+    pub y: Columns,
     #[serde(default)]
     pub series: Option<String>,
+    #[serde(default)]
+    pub value: Option<String>,
+    #[serde(default)]
+    pub label: Columns,
+    #[serde(default)]
+    pub line: Option<String>,
+    #[serde(default)]
+    pub top: Option<usize>,
+    #[serde(default)]
+    pub title: Option<String>,
 }
 
-/// Splits a file into its header text (comment markers stripped) and returns
-/// the header YAML. Lines before the first non-comment line belong to it.
-pub(crate) fn header_yaml(text: &str) -> String {
+/// One column name or a list of them.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(from = "OneOrMany")]
+pub struct Columns(pub Vec<String>);
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl From<OneOrMany> for Columns {
+    fn from(value: OneOrMany) -> Self {
+        match value {
+            OneOrMany::One(one) => Columns(vec![one]),
+            OneOrMany::Many(many) => Columns(many),
+        }
+    }
+}
+
+/// Splits a file into its header YAML (comment markers stripped) and the
+/// query below it. Lines before the first non-comment line are the header.
+pub(crate) fn split_header(text: &str) -> (String, &str) {
     let mut yaml = String::new();
-    for line in text.lines() {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
         let trimmed = line.trim_start();
         let Some(rest) = trimmed.strip_prefix("--") else {
-            if trimmed.is_empty() {
+            if trimmed.trim().is_empty() {
+                offset += line.len();
                 continue;
             }
             break;
         };
+        offset += line.len();
+        let rest = rest.trim_end_matches(['\n', '\r']);
         yaml.push_str(rest.strip_prefix(' ').unwrap_or(rest));
         yaml.push('\n');
     }
-    yaml
+    (yaml, &text[offset..])
 }
 
 pub(crate) fn parse_header(text: &str) -> Result<Header, String> {
-    let yaml = header_yaml(text);
+    let (yaml, _) = split_header(text);
     if yaml.trim().is_empty() {
         return Err("no metadata header: the file must start with `-- name: …`, `-- version: …`, `-- description: …` comment lines".into());
     }

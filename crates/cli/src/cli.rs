@@ -80,6 +80,14 @@ pub enum Command {
         #[arg(long, default_value = "table", value_parser = ["table", "csv", "json"])]
         format: String,
     },
+    /// Write the report of the latest committed run: OUTPUT/report/index.html
+    /// (charts, findings, top rows; one self-contained file), report.md and
+    /// charts/NAME.svg|png. `insights run` does this at its end.
+    Report {
+        /// Output directory or s3://bucket/prefix of the run.
+        #[arg(long, short, env = "INSIGHTS_OUTPUT", value_name = "DIR")]
+        output: Option<String>,
+    },
     /// Compare two runs table by table: rows, keys, largest differences.
     ///
     /// RUN is a run id under OUTPUT/runs/, `latest`, or another output
@@ -210,6 +218,9 @@ pub struct RunArgs {
     /// Run on the cluster behind this scheduler instead of in-process.
     #[arg(long, env = "INSIGHTS_SCHEDULER", value_name = "df://HOST:PORT")]
     pub scheduler: Option<String>,
+    /// Skip the HTML report at the end (config `report: false`).
+    #[arg(long)]
+    pub no_report: bool,
     #[command(flatten)]
     pub input_args: InputArgs,
 }

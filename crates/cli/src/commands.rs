@@ -31,6 +31,7 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
         Command::Diff { run_a, run_b, output } => diff(sql_dir, &config, &run_a, &run_b, output).await,
         Command::Query { statement, output, format } => query(sql_dir, &config, &statement, output, &format).await,
         Command::Shell { output, format } => shell(sql_dir, &config, output, &format).await,
+        Command::Report { output } => report(sql_dir, &config, output).await,
         Command::Check => check(sql_dir, &config).await,
         Command::Lock => {
             let catalog = load_catalog(sql_dir)?;
@@ -229,6 +230,25 @@ async fn run(args: RunArgs, config: &Config, sql_dir: Option<PathBuf>) -> Result
     println!("run {} committed", manifest.run_id);
     println!("results:  {}", display_location(&output, &format!("runs/{}/tables", manifest.run_id)));
     println!("manifest: {}", display_location(&output, insights_engine::MANIFEST_FILE));
+    if !args.no_report && config.report.unwrap_or(true) {
+        let location = Location::parse(&output, &config.storage)?;
+        let summary = insights_report::render_report(&catalog, &location, &config.storage)
+            .await
+            .context("the run is committed, but its report failed (`insights report` retries)")?;
+        println!("report:   {}", summary.index);
+    }
+    Ok(())
+}
+
+async fn report(sql_dir: Option<PathBuf>, config: &Config, output: Option<String>) -> Result<()> {
+    let catalog = load_catalog(sql_dir)?;
+    let output = output.or_else(|| config.output.clone()).unwrap_or_else(|| "output".to_string());
+    let location = Location::parse(&output, &config.storage)?;
+    let summary = insights_report::render_report(&catalog, &location, &config.storage)
+        .await
+        .with_context(|| format!("cannot write the report of the latest run in {output}"))?;
+    println!("{} sections, {} charts", summary.sections, summary.charts);
+    println!("report: {}", summary.index);
     Ok(())
 }
 

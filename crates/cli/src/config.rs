@@ -29,6 +29,8 @@ pub struct Config {
     /// `insights executor` processes started with this file.
     #[serde(default)]
     pub cluster: ClusterConfig,
+    /// Write the HTML report at the end of `insights run` (default: true).
+    pub report: Option<bool>,
     /// Parameter values per insight: `params: {top_customers: {limit: 50}}`.
     #[serde(default)]
     pub params: BTreeMap<String, BTreeMap<String, serde_yaml::Value>>,

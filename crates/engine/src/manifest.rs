@@ -17,7 +17,7 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 pub struct InsightRecord {
     pub name: String,
     pub version: u32,
-    /// sha256 of the SQL file text that produced the table.
+    /// Checksum of the query (and parameter declarations) that produced the table.
     pub sha256: String,
     /// Directory of the Parquet table, relative to the output directory.
     pub path: String,
