@@ -88,6 +88,25 @@ pub enum Command {
         #[arg(long, short, env = "INSIGHTS_OUTPUT", value_name = "DIR")]
         output: Option<String>,
     },
+    /// Write deterministic synthetic shop data (UCI columns) for benchmarks.
+    ///
+    /// Skewed product popularity, repeat customers, guests, cancellations,
+    /// a November peak, dozens of countries, service codes. The same seed
+    /// and size give the same file; lines stream, so any size fits in memory.
+    Generate {
+        /// How many lines (e.g. 1000000, or 10M, 50M).
+        #[arg(long, value_name = "N", value_parser = parse_count)]
+        lines: u64,
+        /// File to write: .parquet, .csv or .csv.gz.
+        #[arg(long, short, value_name = "PATH")]
+        output: PathBuf,
+        /// Random seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Output format (default: from the file name).
+        #[arg(long, value_parser = ["parquet", "csv"])]
+        format: Option<String>,
+    },
     /// Compare two runs table by table: rows, keys, largest differences.
     ///
     /// RUN is a run id under OUTPUT/runs/, `latest`, or another output
@@ -235,4 +254,20 @@ pub struct IngestArgs {
     pub output: String,
     #[command(flatten)]
     pub input_args: InputArgs,
+}
+
+/// `1000000`, `1_000_000`, `10M`, `500k`, `1G` (lines).
+fn parse_count(text: &str) -> Result<u64, String> {
+    let clean = text.trim().replace(['_', ','], "");
+    let (number, factor) = match clean.chars().last().map(|c| c.to_ascii_lowercase()) {
+        Some('k') => (&clean[..clean.len() - 1], 1_000.0),
+        Some('m') => (&clean[..clean.len() - 1], 1_000_000.0),
+        Some('g') => (&clean[..clean.len() - 1], 1_000_000_000.0),
+        _ => (clean.as_str(), 1.0),
+    };
+    let value: f64 = number.parse().map_err(|_| format!("`{text}` is not a count like 1000000, 10M or 500k"))?;
+    if value < 1.0 {
+        return Err(format!("`{text}`: at least 1 line"));
+    }
+    Ok((value * factor).round() as u64)
 }

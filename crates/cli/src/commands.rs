@@ -32,6 +32,7 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
         Command::Query { statement, output, format } => query(sql_dir, &config, &statement, output, &format).await,
         Command::Shell { output, format } => shell(sql_dir, &config, output, &format).await,
         Command::Report { output } => report(sql_dir, &config, output).await,
+        Command::Generate { lines, output, seed, format } => generate(lines, &output, seed, format.as_deref()),
         Command::Check => check(sql_dir, &config).await,
         Command::Lock => {
             let catalog = load_catalog(sql_dir)?;
@@ -237,6 +238,31 @@ async fn run(args: RunArgs, config: &Config, sql_dir: Option<PathBuf>) -> Result
             .context("the run is committed, but its report failed (`insights report` retries)")?;
         println!("report:   {}", summary.index);
     }
+    Ok(())
+}
+
+fn generate(lines: u64, output: &Path, seed: u64, format: Option<&str>) -> Result<()> {
+    let name = output.display().to_string();
+    let format = match format {
+        Some("csv") => insights_datagen::Format::Csv,
+        Some(_) => insights_datagen::Format::Parquet,
+        None if name.ends_with(".csv") || name.ends_with(".csv.gz") => insights_datagen::Format::Csv,
+        None if name.ends_with(".parquet") => insights_datagen::Format::Parquet,
+        None => bail!("{name}: name the file .parquet, .csv or .csv.gz, or pass --format"),
+    };
+    let options = insights_datagen::GenerateOptions { lines, seed, format, ..Default::default() };
+    let started = std::time::Instant::now();
+    let summary = insights_datagen::generate(output, &options)?;
+    println!(
+        "{name}: {} lines in {} invoices ({} cancellation lines, {} without a customer), {} products, {} customers, {:.1} s",
+        thousands(summary.lines),
+        thousands(summary.invoices),
+        thousands(summary.cancellation_lines),
+        thousands(summary.lines_without_customer),
+        thousands(summary.products as u64),
+        thousands(summary.customers as u64),
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
