@@ -107,6 +107,11 @@ pub enum Command {
         #[arg(long, value_parser = ["parquet", "csv"])]
         format: Option<String>,
     },
+    /// Benchmark suite (not a test): generated data of each size through
+    /// `run` standalone and/or `submit` to a local 2-executor cluster, plus
+    /// `report`; seconds, lines/s and peak RSS per step go to
+    /// bench/results/bench.md and bench.json. Build with --release first.
+    Bench(BenchArgs),
     /// Compare two runs table by table: rows, keys, largest differences.
     ///
     /// RUN is a run id under OUTPUT/runs/, `latest`, or another output
@@ -193,6 +198,31 @@ pub struct ExecutorArgs {
     pub memory_limit: Option<String>,
 }
 
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Lines per data set, comma separated.
+    #[arg(long, value_delimiter = ',', value_parser = parse_count, default_value = "1M,10M,50M")]
+    pub sizes: Vec<u64>,
+    /// `standalone`, `cluster` or both, comma separated.
+    #[arg(long, default_value = "standalone,cluster")]
+    pub modes: String,
+    /// Memory limit of query execution (standalone, and each executor).
+    #[arg(long, value_name = "SIZE")]
+    pub memory_limit: Option<String>,
+    /// Task slots of the standalone run.
+    #[arg(long, default_value_t = 2)]
+    pub parallelism: usize,
+    /// Seed of the generated data.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Where generated data (kept for the next time) and outputs go.
+    #[arg(long, value_name = "DIR", default_value_os_t = crate::bench::default_work())]
+    pub work: PathBuf,
+    /// Where the result tables are written.
+    #[arg(long, value_name = "DIR", default_value = "bench/results")]
+    pub results: PathBuf,
+}
+
 /// How to read the input files.
 #[derive(Debug, Args, Clone, Default)]
 pub struct InputArgs {
@@ -240,6 +270,10 @@ pub struct RunArgs {
     /// Skip the HTML report at the end (config `report: false`).
     #[arg(long)]
     pub no_report: bool,
+    /// Also write every result table as CSV to OUTPUT/runs/RUN_ID/csv/
+    /// (config `csv: true`); Parquet is always written.
+    #[arg(long)]
+    pub csv: bool,
     #[command(flatten)]
     pub input_args: InputArgs,
 }

@@ -32,6 +32,7 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
         Command::Query { statement, output, format } => query(sql_dir, &config, &statement, output, &format).await,
         Command::Shell { output, format } => shell(sql_dir, &config, output, &format).await,
         Command::Report { output } => report(sql_dir, &config, output).await,
+        Command::Bench(args) => tokio::task::spawn_blocking(move || crate::bench::bench(args)).await?,
         Command::Generate { lines, output, seed, format } => generate(lines, &output, seed, format.as_deref()),
         Command::Check => check(sql_dir, &config).await,
         Command::Lock => {
@@ -208,6 +209,7 @@ async fn run(args: RunArgs, config: &Config, sql_dir: Option<PathBuf>) -> Result
         engine,
         storage: config.storage.clone(),
         category_rules,
+        csv_copies: args.csv || config.csv.unwrap_or(false),
     };
     match &options.engine.scheduler {
         Some(url) => eprintln!("running on the cluster at {url} ({input})"),

@@ -31,6 +31,8 @@ pub struct Config {
     pub cluster: ClusterConfig,
     /// Write the HTML report at the end of `insights run` (default: true).
     pub report: Option<bool>,
+    /// Also write CSV copies of the result tables (default: false).
+    pub csv: Option<bool>,
     /// Parameter values per insight: `params: {top_customers: {limit: 50}}`.
     #[serde(default)]
     pub params: BTreeMap<String, BTreeMap<String, serde_yaml::Value>>,

@@ -2,6 +2,7 @@
 //! The binary is glue: argument parsing and printing; the work lives in the
 //! library crates.
 
+mod bench;
 mod cli;
 mod commands;
 mod config;
@@ -15,9 +16,21 @@ use clap::Parser;
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime starts");
-    match runtime.block_on(commands::dispatch(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
+    // Ctrl-C stops the command here: the in-process Ballista executor also
+    // listens for it, and would otherwise stop alone and leave a run waiting.
+    let interruptible = async {
+        tokio::select! {
+            result = commands::dispatch(cli) => Some(result),
+            _ = tokio::signal::ctrl_c() => None,
+        }
+    };
+    match runtime.block_on(interruptible) {
+        None => {
+            eprintln!("interrupted");
+            ExitCode::from(130)
+        }
+        Some(Ok(())) => ExitCode::SUCCESS,
+        Some(Err(error)) => {
             eprintln!("error: {error}");
             let mut previous = error.to_string();
             for cause in error.chain().skip(1) {

@@ -335,3 +335,19 @@ fn a_memory_limit_bounds_query_execution_and_too_little_is_a_clear_error() {
     let exhausted = err.contains("ResourcesExhausted") || err.contains("Resources exhausted");
     assert!(exhausted && err.contains("last committed results in bounded are unchanged"), "{err}");
 }
+
+#[test]
+fn csv_copies_come_with_the_flag_or_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["run", "--input", &sample(), "--output", "out", "--only", "country_sales", "--no-report"];
+    insights(dir.path(), &args).ok();
+    let manifest = insights_engine::Manifest::load(&dir.path().join("out")).unwrap();
+    assert_eq!(manifest.insights[0].csv, None, "no CSV unless asked");
+    std::fs::write(dir.path().join("insights.yaml"), "csv: true\n").unwrap();
+    insights(dir.path(), &args).ok();
+    let manifest = insights_engine::Manifest::load(&dir.path().join("out")).unwrap();
+    let csv = manifest.insights[0].csv.clone().expect("a CSV copy");
+    let text = std::fs::read_to_string(dir.path().join("out").join(&csv)).unwrap();
+    assert!(text.starts_with("country,revenue,orders,customers,units,aov,revenue_share,revenue_rank\n"), "{text}");
+    assert_eq!(text.lines().count() as u64, manifest.insights[0].rows + 1);
+}

@@ -14,7 +14,6 @@ mod query;
 mod registry;
 mod run;
 mod session;
-mod standalone;
 
 pub use check::{PlannedModel, plan_catalog};
 pub use cluster::{ExecutorOptions, SchedulerOptions, serve_executor, serve_scheduler};

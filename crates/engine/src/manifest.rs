@@ -23,6 +23,9 @@ pub struct InsightRecord {
     pub path: String,
     pub rows: u64,
     pub seconds: f64,
+    /// The CSV copy, relative to the output directory, when asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csv: Option<String>,
 }
 
 /// A committed run.
@@ -41,6 +44,9 @@ pub struct Manifest {
     #[serde(default)]
     pub ingested_on: String,
     pub ingest: IngestSummary,
+    /// Wall time of reading the input into the curated layer.
+    #[serde(default)]
+    pub ingest_seconds: f64,
     pub parameters: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
     pub insights: Vec<InsightRecord>,
 }

@@ -14,6 +14,7 @@ use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::error::DataFusionError;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use futures::StreamExt;
 use insights_catalog::{Catalog, Model, Params};
 use insights_ingest::{IngestOptions, TRANSACTIONS_DIR};
 use insights_storage::{Location, StorageOptions};
@@ -43,6 +44,9 @@ pub struct RunOptions {
     pub storage: StorageOptions,
     /// YAML file of category rules, in priority order.
     pub category_rules: PathBuf,
+    /// Also write each result table as CSV (`runs/RUN_ID/csv/NAME.csv`),
+    /// for spreadsheets; Parquet is always written.
+    pub csv_copies: bool,
 }
 
 /// What `run` reports as it goes, for a progress display.
@@ -65,7 +69,7 @@ pub async fn run(catalog: &Catalog, options: &RunOptions, report: &dyn RunReport
     let scratch = std::env::temp_dir().join(format!("insights-{run_id}"));
     let result = run_into(catalog, options, report, &run_location, &scratch).await;
     let _ = std::fs::remove_dir_all(&scratch);
-    let RunResult { ingest, ingested_on, insights, input_files, engine } = match result {
+    let RunResult { ingest, ingest_seconds, ingested_on, insights, input_files, engine } = match result {
         Ok(done) => done,
         Err(e) => {
             if let Err(cleanup) = run_location.delete_all().await {
@@ -84,13 +88,21 @@ pub async fn run(catalog: &Catalog, options: &RunOptions, report: &dyn RunReport
         curated: relative("curated"),
         ingested_on: ingested_on.to_string(),
         ingest,
+        ingest_seconds,
         parameters: options
             .params
             .iter()
             .filter(|(name, params)| !params.is_empty() && insights.iter().any(|i| &i.name == *name))
             .map(|(name, params)| (name.clone(), params.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()))
             .collect(),
-        insights: insights.into_iter().map(|record| InsightRecord { path: relative(&record.path), ..record }).collect(),
+        insights: insights
+            .into_iter()
+            .map(|record| InsightRecord {
+                path: relative(&record.path),
+                csv: record.csv.as_deref().map(relative),
+                ..record
+            })
+            .collect(),
     };
     // The run keeps its own copy, for `insights diff` against later runs;
     // the top-level manifest, written last, is the commit.
@@ -102,6 +114,7 @@ pub async fn run(catalog: &Catalog, options: &RunOptions, report: &dyn RunReport
 struct RunResult {
     ingest: insights_ingest::IngestSummary,
     ingested_on: &'static str,
+    ingest_seconds: f64,
     insights: Vec<InsightRecord>,
     input_files: Vec<String>,
     engine: String,
@@ -121,6 +134,7 @@ async fn run_into(
     })?;
     let engine_options = EngineOptions { storage: options.storage.clone(), ..options.engine.clone() };
     let engine = Engine::start(&engine_options, &scratch.join("executor")).await?;
+    let ingest_started = Instant::now();
     let (summary, input_files, ingested_on) =
         match ingest_on_cluster_when_possible(&engine, options, run_location, &curation.sql).await? {
             Some((summary, files)) => (summary, files, "cluster"),
@@ -134,6 +148,7 @@ async fn run_into(
                 (summary, files.into_iter().map(|f| f.name).collect(), "client")
             }
         };
+    let ingest_seconds = ingest_started.elapsed().as_secs_f64();
     report.ingested(&summary);
 
     let ctx = &engine.ctx;
@@ -144,33 +159,100 @@ async fn run_into(
         let df = plan(ctx, model, params_of(model)).await?;
         ctx.register_table(model.name(), df.into_view())?;
     }
+    // Insights whose inputs are ready run together: a wave holds every
+    // insight whose catalog dependencies finished in earlier waves. Jobs in
+    // flight at once hide Ballista's per-job scheduling latency. On a remote
+    // cluster jobs go one at a time: with several in flight, Ballista 55 can
+    // stall recovering from a lost executor (seen in the executor-kill test).
+    let concurrency = match options.engine.scheduler {
+        Some(_) => 1,
+        None => (options.engine.parallelism * 2).max(2),
+    };
     let mut records = Vec::new();
-    for model in selected {
-        let started = Instant::now();
-        let relative = format!("tables/{}/v{}", model.name(), model.version());
-        let table = run_location.join(&relative);
-        let insight_error =
-            |source| EngineError::Insight { name: model.name().to_string(), path: model.path.clone(), source };
-        let df = plan(ctx, model, params_of(model)).await?;
-        let schema = Arc::new(df.schema().as_arrow().clone());
-        let written =
-            df.write_parquet(table.url.as_str(), DataFrameWriteOptions::new(), None).await.map_err(insight_error)?;
-        ensure_table_file(&table, schema).await?;
-        ctx.register_parquet(model.name(), table.url.as_str(), ParquetReadOptions::default())
-            .await
-            .map_err(insight_error)?;
-        let record = InsightRecord {
-            name: model.name().to_string(),
-            version: model.version(),
-            sha256: model.checksum.clone(),
-            path: relative,
-            rows: written_rows(&written),
-            seconds: started.elapsed().as_secs_f64(),
-        };
-        report.insight_done(&record);
-        records.push(record);
+    for wave in waves(&selected) {
+        let mut finished = futures::stream::iter(
+            wave.into_iter().map(|model| run_insight(ctx, model, params_of(model), run_location)),
+        )
+        .buffer_unordered(concurrency);
+        while let Some(record) = finished.next().await {
+            let record = record?;
+            report.insight_done(&record);
+            records.push(record);
+        }
     }
-    Ok(RunResult { ingest: summary, ingested_on, insights: records, input_files, engine: engine.description.clone() })
+    let position = |name: &str| selected.iter().position(|m| m.name() == name);
+    records.sort_by_key(|record| position(&record.name));
+    if options.csv_copies {
+        for record in &mut records {
+            let relative = format!("csv/{}.csv", record.name);
+            let batches = ctx.table(record.name.as_str()).await?.collect().await?;
+            let mut bytes = Vec::new();
+            {
+                let mut writer = datafusion::arrow::csv::Writer::new(&mut bytes);
+                for batch in &batches {
+                    writer.write(batch).map_err(DataFusionError::from)?;
+                }
+            }
+            run_location.write(&relative, bytes).await?;
+            record.csv = Some(relative);
+        }
+    }
+    Ok(RunResult {
+        ingest: summary,
+        ingest_seconds,
+        ingested_on,
+        insights: records,
+        input_files,
+        engine: engine.description.clone(),
+    })
+}
+
+/// Groups insights so that each depends only on insights of earlier groups
+/// (staging views are views, not dependencies to wait for).
+fn waves<'a>(selected: &[&'a Model]) -> Vec<Vec<&'a Model>> {
+    let mut level: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut waves: Vec<Vec<&Model>> = Vec::new();
+    for model in selected {
+        let wave =
+            model.dependencies.iter().filter_map(|dep| level.get(dep.as_str())).map(|l| l + 1).max().unwrap_or(0);
+        level.insert(model.name(), wave);
+        if waves.len() <= wave {
+            waves.resize_with(wave + 1, Vec::new);
+        }
+        waves[wave].push(model);
+    }
+    waves
+}
+
+/// Runs one insight: writes its table and registers it for later waves.
+async fn run_insight(
+    ctx: &SessionContext,
+    model: &Model,
+    params: &Params,
+    run_location: &Location,
+) -> Result<InsightRecord, EngineError> {
+    let started = Instant::now();
+    let relative = format!("tables/{}/v{}", model.name(), model.version());
+    let table = run_location.join(&relative);
+    let insight_error =
+        |source| EngineError::Insight { name: model.name().to_string(), path: model.path.clone(), source };
+    let df = plan(ctx, model, params).await?;
+    let schema = Arc::new(df.schema().as_arrow().clone());
+    let written =
+        df.write_parquet(table.url.as_str(), DataFrameWriteOptions::new(), None).await.map_err(insight_error)?;
+    ensure_table_file(&table, schema).await?;
+    ctx.register_parquet(model.name(), table.url.as_str(), ParquetReadOptions::default())
+        .await
+        .map_err(insight_error)?;
+    Ok(InsightRecord {
+        name: model.name().to_string(),
+        version: model.version(),
+        sha256: model.checksum.clone(),
+        path: relative,
+        rows: written_rows(&written),
+        seconds: started.elapsed().as_secs_f64(),
+        csv: None,
+    })
 }
 
 /// In cluster mode, Parquet exports on object storage are ingested by the

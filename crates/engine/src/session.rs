@@ -4,11 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use ballista::prelude::{SessionConfigExt, SessionContextExt};
-use ballista_core::extension::SessionStateExt;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::EngineError;
+use crate::cluster::{ExecutorOptions, SchedulerOptions};
 
 /// How to reach the executors.
 #[derive(Debug, Clone)]
@@ -36,13 +36,15 @@ impl Default for EngineOptions {
     }
 }
 
-/// A Ballista session. In standalone mode it owns the executor's work
-/// directory and removes it when dropped, so no shuffle data outlives a run.
+/// A Ballista session. In standalone mode it owns the in-process scheduler
+/// and executor and the executor's work directory, and stops and removes
+/// them when dropped, so no shuffle data outlives a run.
 pub struct Engine {
     pub ctx: SessionContext,
     /// `standalone` or the scheduler URL, for the manifest.
     pub description: String,
     work_dir: Option<PathBuf>,
+    services: Vec<tokio::task::JoinHandle<Result<(), EngineError>>>,
 }
 
 impl Engine {
@@ -67,21 +69,76 @@ impl Engine {
                 let ctx = SessionContext::remote_with_state(url, state)
                     .await
                     .map_err(|e| EngineError::Cluster(format!("cannot reach the scheduler at {url}: {e}")))?;
-                Ok(Self { ctx, description: url.clone(), work_dir: None })
+                Ok(Self { ctx, description: url.clone(), work_dir: None, services: Vec::new() })
             }
             None => {
-                let url = crate::standalone::start(&state, work_dir, options.parallelism)
+                // Standalone is a cluster in this process: a scheduler and one
+                // executor on loopback, with Ballista's push scheduling (tasks
+                // go to the executor as soon as a stage is ready, instead of
+                // waiting for its next poll).
+                let port = free_port()?;
+                let mut services = vec![tokio::spawn(crate::cluster::serve_scheduler(SchedulerOptions {
+                    bind_host: LOOPBACK.into(),
+                    port,
+                    external_host: LOOPBACK.into(),
+                    storage: options.storage.clone(),
+                }))];
+                let url = format!("df://{LOOPBACK}:{port}");
+                wait_for_scheduler(&url, &mut services[0]).await?;
+                std::fs::create_dir_all(work_dir)
+                    .map_err(|source| EngineError::Write { path: work_dir.to_path_buf(), source })?;
+                services.push(tokio::spawn(crate::cluster::serve_executor(ExecutorOptions {
+                    bind_host: LOOPBACK.into(),
+                    external_host: Some(LOOPBACK.into()),
+                    port: free_port()?,
+                    grpc_port: free_port()?,
+                    scheduler_host: LOOPBACK.into(),
+                    scheduler_port: port,
+                    concurrent_tasks: options.parallelism,
+                    work_dir: Some(work_dir.display().to_string()),
+                    memory_limit: options.memory_limit,
+                    storage: options.storage.clone(),
+                })));
+                let ctx = SessionContext::remote_with_state(&url, state)
                     .await
-                    .map_err(EngineError::Session)?;
-                let state = state.upgrade_for_ballista(url).map_err(EngineError::Session)?;
-                Ok(Self {
-                    ctx: SessionContext::new_with_state(state),
-                    description: "standalone".into(),
-                    work_dir: Some(work_dir.to_path_buf()),
-                })
+                    .map_err(|e| EngineError::Cluster(format!("cannot start the in-process scheduler: {e}")))?;
+                Ok(Self { ctx, description: "standalone".into(), work_dir: Some(work_dir.to_path_buf()), services })
             }
         }
     }
+}
+
+const LOOPBACK: &str = "127.0.0.1";
+
+/// A free port on loopback for an in-process service.
+fn free_port() -> Result<u16, EngineError> {
+    let listener = std::net::TcpListener::bind((LOOPBACK, 0))
+        .map_err(|e| EngineError::Cluster(format!("no free port on {LOOPBACK}: {e}")))?;
+    Ok(listener.local_addr().map_err(|e| EngineError::Cluster(e.to_string()))?.port())
+}
+
+/// Waits until the in-process scheduler answers (or reports why it stopped).
+async fn wait_for_scheduler(
+    url: &str,
+    service: &mut tokio::task::JoinHandle<Result<(), EngineError>>,
+) -> Result<(), EngineError> {
+    let endpoint = url.replacen("df://", "http://", 1);
+    for _ in 0..500 {
+        if service.is_finished() {
+            return match service.await {
+                Ok(Err(e)) => Err(e),
+                _ => Err(EngineError::Cluster("the in-process scheduler stopped".into())),
+            };
+        }
+        if ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient::connect(endpoint.clone())
+            .await
+            .is_ok()
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    Err(EngineError::Cluster("the in-process scheduler did not start within 10 s".into()))
 }
 
 /// Fails fast, before any work, when the scheduler cannot be reached.
@@ -108,6 +165,9 @@ async fn probe_scheduler(url: &str) -> Result<(), EngineError> {
 
 impl Drop for Engine {
     fn drop(&mut self) {
+        for service in &self.services {
+            service.abort();
+        }
         if let Some(dir) = &self.work_dir {
             let _ = std::fs::remove_dir_all(dir);
         }

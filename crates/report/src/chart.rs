@@ -5,6 +5,8 @@ use std::sync::Once;
 
 use insights_catalog::ChartSpec;
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::SegmentedCoord;
+use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -231,7 +233,7 @@ pub fn plan_map(table: &Table, spec: &ChartSpec) -> Plot {
 
 /// `n` categories on an axis. (plotters' integer ranges include their end,
 /// so `0..n` would make n + 1 segments.)
-fn segments(n: usize) -> plotters::coord::ranged1d::SegmentedCoord<plotters::coord::types::RangedCoordusize> {
+fn segments(n: usize) -> SegmentedCoord<RangedCoordusize> {
     (0..n.max(1) - 1).into_segmented()
 }
 
@@ -371,6 +373,27 @@ fn value_range(values: impl Iterator<Item = f64>) -> std::ops::Range<f64> {
     lo..hi * 1.1
 }
 
+/// Axes of a chart over categories (months): light horizontal grid,
+/// category labels below, values in `unit` on the left.
+fn category_mesh<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<SegmentedCoord<RangedCoordusize>, RangedCoordf64>>,
+    x: &[String],
+    unit: Unit,
+) -> DrawResult<(), DB> {
+    let label = x_label(x);
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .light_line_style(GRID)
+        .bold_line_style(GRID)
+        .x_labels(x.len())
+        .x_label_formatter(&label)
+        .y_labels(6)
+        .y_label_formatter(&|v| unit.short(*v))
+        .label_style((FONT, 12).into_font().color(&INK))
+        .draw()
+}
+
 /// x labels: all when few, else every k-th.
 fn x_label<'a>(x: &'a [String]) -> impl Fn(&SegmentValue<usize>) -> String + 'a {
     let step = x.len().div_ceil(14).max(1);
@@ -394,18 +417,7 @@ fn draw_lines<DB: DrawingBackend>(
         .x_label_area_size(34)
         .y_label_area_size(70)
         .build_cartesian_2d(segments(x.len()), range)?;
-    let label = x_label(x);
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .light_line_style(GRID)
-        .bold_line_style(GRID)
-        .x_labels(x.len())
-        .x_label_formatter(&label)
-        .y_labels(6)
-        .y_label_formatter(&|v| unit.short(*v))
-        .label_style((FONT, 12).into_font().color(&INK))
-        .draw()?;
+    category_mesh(&mut chart, x, unit)?;
     for (index, (_, values)) in series.iter().enumerate() {
         let color = PALETTE[index % PALETTE.len()];
         // Gaps (months without a value) break the line.
@@ -452,18 +464,7 @@ fn draw_stacked<DB: DrawingBackend>(
     let line_range = value_range(line.iter().flat_map(|l| l.1.iter().copied()));
     let mut chart =
         builder.build_cartesian_2d(segments(x.len()), range)?.set_secondary_coord(0.0..x.len() as f64, line_range);
-    let label = x_label(x);
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .light_line_style(GRID)
-        .bold_line_style(GRID)
-        .x_labels(x.len())
-        .x_label_formatter(&label)
-        .y_labels(6)
-        .y_label_formatter(&|v| unit.short(*v))
-        .label_style((FONT, 12).into_font().color(&INK))
-        .draw()?;
+    category_mesh(&mut chart, x, unit)?;
     for i in 0..x.len() {
         let mut base = 0.0;
         for (index, (_, values)) in stacks.iter().enumerate() {

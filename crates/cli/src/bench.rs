@@ -1,0 +1,285 @@
+//! `insights bench`: the benchmark suite (never a test). For each size it
+//! generates data once, then times this same binary as a user runs it —
+//! `run` standalone, or `submit` to a local scheduler with two executors —
+//! and `report`, recording wall time, lines per second and peak RSS, and
+//! writes a Markdown and a JSON table under `bench/results/`.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+
+use crate::cli::BenchArgs;
+
+/// One measured step.
+#[derive(Debug, Serialize)]
+struct Step {
+    size: u64,
+    mode: String,
+    step: String,
+    seconds: f64,
+    lines_per_second: f64,
+    peak_rss_mib: f64,
+}
+
+pub fn bench(args: BenchArgs) -> Result<()> {
+    let binary = std::env::current_exe().context("cannot find this binary")?;
+    std::fs::create_dir_all(&args.work)?;
+    let modes: Vec<&str> = args.modes.split(',').map(str::trim).collect();
+    if let Some(bad) = modes.iter().find(|m| !matches!(**m, "standalone" | "cluster")) {
+        bail!("unknown mode `{bad}` (standalone, cluster)");
+    }
+    let mut steps = Vec::new();
+    let mut insight_seconds: Vec<(String, Vec<(String, f64)>)> = Vec::new();
+    for &size in &args.sizes {
+        let data = args.work.join(format!("shop-{size}-seed{}.parquet", args.seed));
+        if !data.exists() {
+            eprintln!("generating {size} lines into {}", data.display());
+            let (seconds, rss) = measure(
+                Command::new(&binary)
+                    .args(["generate", "--lines", &size.to_string(), "--seed", &args.seed.to_string()])
+                    .arg("--output")
+                    .arg(&data),
+                &[],
+            )?;
+            steps.push(step(size, "-", "generate", seconds, rss));
+        }
+        for &mode in &modes {
+            let output = args.work.join(format!("out-{size}-{mode}"));
+            let _ = std::fs::remove_dir_all(&output);
+            eprintln!("{mode}: {size} lines");
+            let mut run = Command::new(&binary);
+            let mut cluster = None;
+            match mode {
+                "standalone" => {
+                    run.arg("run").args(["--parallelism", &args.parallelism.to_string()]);
+                }
+                _ => {
+                    let started = Cluster::start(&binary, &args)?;
+                    run.args(["submit", "--scheduler", &started.url]);
+                    cluster = Some(started);
+                }
+            }
+            run.arg("--input").arg(&data).arg("--output").arg(&output).arg("--no-report");
+            if let Some(limit) = &args.memory_limit {
+                run.args(["--memory-limit", limit]);
+            }
+            let pids: Vec<u32> = cluster.as_ref().map(|c| c.pids()).unwrap_or_default();
+            let (seconds, rss) = measure(&mut run, &pids)?;
+            drop(cluster);
+            let manifest = insights_engine::Manifest::load(&output)?;
+            steps.push(step(size, mode, "ingest", manifest.ingest_seconds, 0));
+            steps.push(step(size, mode, "insights", seconds - manifest.ingest_seconds, 0));
+            steps.push(step(size, mode, "run (ingest + insights)", seconds, rss));
+            let column = format!("{} {mode}", short_count(size));
+            for record in &manifest.insights {
+                match insight_seconds.iter_mut().find(|(name, _)| *name == record.name) {
+                    Some((_, values)) => values.push((column.clone(), record.seconds)),
+                    None => insight_seconds.push((record.name.clone(), vec![(column.clone(), record.seconds)])),
+                }
+            }
+            let (seconds, rss) = measure(Command::new(&binary).arg("report").arg("--output").arg(&output), &[])?;
+            steps.push(step(size, mode, "report", seconds, rss));
+            let _ = std::fs::remove_dir_all(&output);
+        }
+    }
+    write_results(&args, &steps, &insight_seconds)
+}
+
+fn step(size: u64, mode: &str, name: &str, seconds: f64, rss_bytes: u64) -> Step {
+    Step {
+        size,
+        mode: mode.into(),
+        step: name.into(),
+        seconds,
+        lines_per_second: size as f64 / seconds.max(1e-9),
+        peak_rss_mib: rss_bytes as f64 / (1 << 20) as f64,
+    }
+}
+
+/// Runs a command to completion; returns its wall seconds and the peak RSS
+/// of it plus `others` (cluster processes), sampled from /proc every 50 ms.
+fn measure(command: &mut Command, others: &[u32]) -> Result<(f64, u64)> {
+    let started = Instant::now();
+    let mut child = command.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().context("cannot start the step")?;
+    let mut peak = 0u64;
+    let status = loop {
+        let total: u64 = std::iter::once(child.id()).chain(others.iter().copied()).map(peak_rss).sum();
+        peak = peak.max(total);
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    if !status.success() {
+        let mut stderr = String::new();
+        if let Some(mut pipe) = child.stderr.take() {
+            use std::io::Read;
+            let _ = pipe.read_to_string(&mut stderr);
+        }
+        bail!("{command:?} failed:\n{stderr}");
+    }
+    Ok((seconds, peak))
+}
+
+/// A process's peak resident set (VmHWM), 0 once it is gone.
+fn peak_rss(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+            let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kib * 1024)
+        })
+        .unwrap_or(0)
+}
+
+/// A scheduler and two single-slot executors on loopback, stopped on drop.
+struct Cluster {
+    url: String,
+    children: Vec<Child>,
+}
+
+impl Cluster {
+    fn start(binary: &Path, args: &BenchArgs) -> Result<Self> {
+        let port = free_port()?;
+        let mut children = Vec::new();
+        let quiet = |c: &mut Command| {
+            c.stdout(Stdio::null()).stderr(Stdio::null());
+        };
+        let mut scheduler = Command::new(binary);
+        scheduler.args(["scheduler", "--bind", "127.0.0.1", "--port", &port.to_string()]);
+        quiet(&mut scheduler);
+        children.push(scheduler.spawn()?);
+        for n in 0..2 {
+            let mut executor = Command::new(binary);
+            executor.args(["executor", "--bind", "127.0.0.1", "--scheduler", &format!("127.0.0.1:{port}")]);
+            executor.args(["--port", &free_port()?.to_string(), "--grpc-port", &free_port()?.to_string()]);
+            executor.args(["--concurrent-tasks", "1"]).arg("--work-dir").arg(args.work.join(format!("executor-{n}")));
+            if let Some(limit) = &args.memory_limit {
+                executor.args(["--memory-limit", limit]);
+            }
+            quiet(&mut executor);
+            children.push(executor.spawn()?);
+        }
+        // Executors register within a heartbeat.
+        std::thread::sleep(Duration::from_secs(3));
+        Ok(Cluster { url: format!("df://127.0.0.1:{port}"), children })
+    }
+
+    fn pids(&self) -> Vec<u32> {
+        self.children.iter().map(Child::id).collect()
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for child in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn short_count(n: u64) -> String {
+    match n {
+        n if n >= 1_000_000 && n % 100_000 == 0 => format!("{}M", n as f64 / 1e6),
+        n if n >= 1_000 && n % 1_000 == 0 => format!("{}k", n / 1_000),
+        n => n.to_string(),
+    }
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|info| info.lines().next().and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()))
+        .map_or_else(String::new, |kib| format!(", {:.0} GiB", kib as f64 / (1 << 20) as f64));
+    let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(1);
+    format!("{cores} cores ({cpu}){memory}")
+}
+
+fn write_results(args: &BenchArgs, steps: &[Step], insights: &[(String, Vec<(String, f64)>)]) -> Result<()> {
+    let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
+    let date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC");
+    let mut md = format!(
+        "# Benchmark\n\n{date}; {}; `{profile}` build; seed {}; memory limit {}.\n\
+         Wall seconds of the binary as a user runs it (`run` standalone with {} task slots, or `submit` to a local \
+         scheduler + 2 executors × 1 slot); peak RSS summed over its processes.\n\n\
+         | lines | mode | step | seconds | lines/s | peak RSS (MiB) |\n|---:|---|---|---:|---:|---:|\n",
+        machine(),
+        args.seed,
+        args.memory_limit.as_deref().unwrap_or("none"),
+        args.parallelism
+    );
+    for s in steps {
+        let rss = if s.peak_rss_mib > 0.0 { format!("{:.0}", s.peak_rss_mib) } else { "".into() };
+        md.push_str(&format!(
+            "| {} | {} | {} | {:.2} | {} | {rss} |\n",
+            insights_ingest::thousands(s.size),
+            s.mode,
+            s.step,
+            s.seconds,
+            insights_ingest::thousands(s.lines_per_second as u64)
+        ));
+    }
+    let runs: Vec<&Step> = steps.iter().filter(|s| s.step.starts_with("run")).collect();
+    if !runs.is_empty() {
+        md.push_str("\n| lines | mode | run seconds | vs 7 s target | vs the smallest size, per line |\n|---:|---|---:|---:|---:|\n");
+        for run in &runs {
+            let base = runs.iter().filter(|r| r.mode == run.mode).min_by_key(|r| r.size).expect("one run");
+            let per_line = (run.seconds / run.size as f64) / (base.seconds / base.size as f64);
+            md.push_str(&format!(
+                "| {} | {} | {:.2} | {:.2} | {:.2} |\n",
+                insights_ingest::thousands(run.size),
+                run.mode,
+                run.seconds,
+                run.seconds / 7.0,
+                per_line
+            ));
+        }
+    }
+    if let Some((_, first)) = insights.first() {
+        md.push_str("\nSeconds per insight (concurrent within a dependency wave, so they overlap):\n\n| insight |");
+        for (column, _) in first {
+            md.push_str(&format!(" {column} |"));
+        }
+        md.push_str(&format!("\n|---|{}\n", "---:|".repeat(first.len())));
+        for (name, values) in insights {
+            md.push_str(&format!("| {name} |"));
+            for (_, seconds) in values {
+                md.push_str(&format!(" {seconds:.2} |"));
+            }
+            md.push('\n');
+        }
+    }
+    std::fs::create_dir_all(&args.results)?;
+    let md_path = args.results.join("bench.md");
+    std::fs::write(&md_path, &md)?;
+    let json =
+        serde_json::json!({ "date": date.to_string(), "machine": machine(), "profile": profile, "steps": steps });
+    std::fs::write(args.results.join("bench.json"), serde_json::to_string_pretty(&json)? + "\n")?;
+    print!("{md}");
+    eprintln!("written to {} and bench.json", md_path.display());
+    Ok(())
+}
+
+/// Default work directory: the system temp dir (data is kept between runs).
+pub fn default_work() -> PathBuf {
+    std::env::temp_dir().join("insights-bench")
+}
