@@ -164,9 +164,11 @@ async fn run_into(
     // flight at once hide Ballista's per-job scheduling latency. On a remote
     // cluster jobs go one at a time: with several in flight, Ballista 55 can
     // stall recovering from a lost executor (seen in the executor-kill test).
-    let concurrency = match options.engine.scheduler {
-        Some(_) => 1,
-        None => (options.engine.parallelism * 2).max(2),
+    // Under a memory limit too: concurrent jobs split the pool, and a sort
+    // that needs one large allocation then fails (seen at 50M lines).
+    let concurrency = match (&options.engine.scheduler, options.engine.memory_limit) {
+        (None, None) => (options.engine.parallelism * 2).max(2),
+        _ => 1,
     };
     let mut records = Vec::new();
     for wave in waves(&selected) {

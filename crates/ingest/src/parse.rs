@@ -29,19 +29,15 @@ pub(crate) struct TypedLine<'a> {
 }
 
 pub(crate) struct LineParser {
-    formats: Vec<String>,
+    /// Formats from the options, tried first.
+    custom: Vec<String>,
+    regional: [&'static str; 4],
 }
 
 impl LineParser {
     pub fn new(options: &IngestOptions) -> Self {
         let regional = if options.day_first { DAY_FIRST_FORMATS } else { US_FORMATS };
-        let formats = options
-            .timestamp_formats
-            .iter()
-            .cloned()
-            .chain(regional.iter().chain(ISO_FORMATS.iter()).map(|f| f.to_string()))
-            .collect();
-        Self { formats }
+        Self { custom: options.timestamp_formats.clone(), regional }
     }
 
     /// Types the eight canonical fields, or says why the line cannot be read.
@@ -70,10 +66,18 @@ impl LineParser {
         Ok(TypedLine { invoice_no, stock_code, description, quantity, invoice_ts, unit_price, customer_id, country })
     }
 
+    /// Tries the custom formats, then the regional ones (all have `/`), then
+    /// ISO (all have `-`), in that order; formats whose separator the text
+    /// lacks cannot match and are skipped, which keeps ingest fast.
     fn parse_timestamp(&self, text: &str) -> Option<i64> {
         let text = text.trim();
-        self.formats
+        let regional: &[&str] = if text.contains('/') { &self.regional } else { &[] };
+        let iso: &[&str] = if text.contains('-') { &ISO_FORMATS } else { &[] };
+        self.custom
             .iter()
+            .map(String::as_str)
+            .chain(regional.iter().copied())
+            .chain(iso.iter().copied())
             .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
             .map(|ts| ts.and_utc().timestamp_micros())
     }
