@@ -238,7 +238,8 @@ async fn run(args: RunArgs, config: &Config, sql_dir: Option<PathBuf>) -> Result
         let summary = insights_report::render_report(&catalog, &location, &config.storage)
             .await
             .context("the run is committed, but its report failed (`insights report` retries)")?;
-        println!("report:   {}", summary.index);
+        println!("report:   {}", display_location(&output, &format!("{}/index.html", insights_report::REPORT_DIR)));
+        log::debug!("report written to {}", summary.index);
     }
     Ok(())
 }

@@ -55,7 +55,7 @@ fn the_report_of_a_run_opens_in_chromium_with_every_chart_drawn() {
     let dir = tempfile::tempdir().unwrap();
     let stdout = insights(dir.path(), &["run", "--input", &sample(), "--output", "out"]).ok();
     let index = dir.path().join("out/report/index.html");
-    assert!(stdout.contains(&format!("report:   {}", index.display())), "{stdout}");
+    assert!(stdout.contains("report:   out/report/index.html"), "{stdout}");
     let html = std::fs::read_to_string(&index).unwrap();
     assert!(!html.contains("<script"), "the page needs no JavaScript");
     for remote in ["src=\"http", "href=\"http", "url(http", "@import"] {
