@@ -87,10 +87,11 @@ impl Engine {
                 wait_for_scheduler(&url, &mut services[0]).await?;
                 std::fs::create_dir_all(work_dir)
                     .map_err(|source| EngineError::Write { path: work_dir.to_path_buf(), source })?;
+                let flight_port = free_port()?;
                 services.push(tokio::spawn(crate::cluster::serve_executor(ExecutorOptions {
                     bind_host: LOOPBACK.into(),
                     external_host: Some(LOOPBACK.into()),
-                    port: free_port()?,
+                    port: flight_port,
                     grpc_port: free_port()?,
                     scheduler_host: LOOPBACK.into(),
                     scheduler_port: port,
@@ -99,6 +100,9 @@ impl Engine {
                     memory_limit: options.memory_limit,
                     storage: options.storage.clone(),
                 })));
+                // The executor opens its data port only after it registered;
+                // a job submitted before that could wait for ever.
+                wait_for_port(flight_port, &mut services[1], "executor").await?;
                 let ctx = SessionContext::remote_with_state(&url, state)
                     .await
                     .map_err(|e| EngineError::Cluster(format!("cannot start the in-process scheduler: {e}")))?;
@@ -115,6 +119,27 @@ fn free_port() -> Result<u16, EngineError> {
     let listener = std::net::TcpListener::bind((LOOPBACK, 0))
         .map_err(|e| EngineError::Cluster(format!("no free port on {LOOPBACK}: {e}")))?;
     Ok(listener.local_addr().map_err(|e| EngineError::Cluster(e.to_string()))?.port())
+}
+
+/// Waits until an in-process service accepts connections on `port`.
+async fn wait_for_port(
+    port: u16,
+    service: &mut tokio::task::JoinHandle<Result<(), EngineError>>,
+    what: &str,
+) -> Result<(), EngineError> {
+    for _ in 0..500 {
+        if service.is_finished() {
+            return match service.await {
+                Ok(Err(e)) => Err(e),
+                _ => Err(EngineError::Cluster(format!("the in-process {what} stopped"))),
+            };
+        }
+        if tokio::net::TcpStream::connect((LOOPBACK, port)).await.is_ok() {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    Err(EngineError::Cluster(format!("the in-process {what} did not start within 10 s")))
 }
 
 /// Waits until the in-process scheduler answers (or reports why it stopped).
