@@ -325,3 +325,61 @@ async fn deduplication_spills_to_disk_under_a_small_memory_limit() {
     let err = ingest(dir.path(), sample.to_str().unwrap(), &[]).err();
     assert!(err.contains("Resources exhausted"), "{err}");
 }
+
+#[tokio::test]
+async fn typed_parquet_lines_are_checked_and_quarantined_with_their_values() {
+    use datafusion::arrow::array::{Float64Array, Int64Array, StringArray, TimestampMicrosecondArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().unwrap();
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("InvoiceNo", DataType::Utf8, true),
+        Field::new("StockCode", DataType::Utf8, true),
+        Field::new("Description", DataType::Utf8, true),
+        Field::new("Quantity", DataType::Int64, true),
+        Field::new("InvoiceDate", DataType::Timestamp(TimeUnit::Microsecond, None), true),
+        Field::new("UnitPrice", DataType::Float64, true),
+        Field::new("CustomerID", DataType::Float64, true),
+        Field::new("Country", DataType::Utf8, true),
+    ]));
+    // 2010-12-01 08:26:00 as microseconds since the epoch.
+    let ts = 1_291_191_960_000_000i64;
+    let batch = datafusion::arrow::array::RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(StringArray::from(vec![Some("536365"), Some("536366"), Some("536367")])),
+            Arc::new(StringArray::from(vec![Some("85123A"), Some(" "), Some("71053")])),
+            Arc::new(StringArray::from(vec![Some("WHITE HANGING HEART"), None, Some("LANTERN")])),
+            Arc::new(Int64Array::from(vec![Some(6), Some(2), None])),
+            Arc::new(TimestampMicrosecondArray::from(vec![Some(ts), Some(ts), Some(ts)])),
+            Arc::new(Float64Array::from(vec![Some(2.55), Some(1.85), Some(3.39)])),
+            Arc::new(Float64Array::from(vec![Some(17850.0), None, Some(17850.0)])),
+            Arc::new(StringArray::from(vec![Some("United Kingdom"); 3])),
+        ],
+    )
+    .unwrap();
+    let file = std::fs::File::create(dir.path().join("shop.parquet")).unwrap();
+    let mut writer = datafusion::parquet::arrow::ArrowWriter::try_new(file, schema, None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+
+    let stdout = ingest(dir.path(), "shop.parquet", &[]).ok();
+    assert!(stdout.contains("3 raw = 1 kept + 0 duplicates + 2 quarantined"), "{stdout}");
+    assert_eq!(
+        quarantine(dir.path()).await,
+        [(2, "stock_code is empty".to_string()), (3, "quantity `` is not an integer".to_string())]
+    );
+    let kept = read_sql(
+        &dir.path().join("out/curated/transactions"),
+        "select cast(unit_price as varchar) as price, cast(invoice_ts as varchar) as ts, customer_id from t",
+    )
+    .await;
+    assert_eq!(util::cells(&kept, "price"), [util::Cell::Text("2.5500".into())]);
+    assert_eq!(util::cells(&kept, "ts"), [util::Cell::Text("2010-12-01T08:26:00".into())]);
+    assert_eq!(util::cells(&kept, "customer_id"), [util::Cell::Text("17850".into())]);
+    let raw =
+        read_sql(&dir.path().join("out/curated/quarantine"), "select quantity, unit_price from t order by line").await;
+    assert_eq!(util::cells(&raw, "quantity"), [util::Cell::Text("2".into()), util::Cell::Text(String::new())]);
+    assert_eq!(util::cells(&raw, "unit_price"), [util::Cell::Text("1.85".into()), util::Cell::Text("3.39".into())]);
+}

@@ -51,10 +51,25 @@ impl Engine {
     /// Starts the session; in standalone mode shuffle files go under
     /// `work_dir`, which is created here and removed on drop.
     pub async fn start(options: &EngineOptions, work_dir: &Path) -> Result<Self, EngineError> {
-        let config = SessionConfig::new_with_ballista()
+        let mut config = SessionConfig::new_with_ballista()
             .with_target_partitions(options.parallelism)
             .with_ballista_standalone_parallelism(options.parallelism)
             .with_information_schema(true);
+        if options.memory_limit.is_some() {
+            // Plain strings: with string views, a window function that
+            // concatenates its input counts every shared view buffer once
+            // per batch, and its sort asks the pool for gigabytes it never
+            // uses (seen at 50M lines under a 4 GiB limit).
+            config.options_mut().execution.parquet.schema_force_view_types = false;
+        }
+        if let Ok(settings) = std::env::var("INSIGHTS_ENGINE_SETTINGS") {
+            for setting in settings.split(',').filter(|s| !s.trim().is_empty()) {
+                let (key, value) = setting.split_once('=').ok_or_else(|| {
+                    EngineError::Cluster(format!("INSIGHTS_ENGINE_SETTINGS: expected KEY=VALUE, found `{setting}`"))
+                })?;
+                config.options_mut().set(key.trim(), value.trim()).map_err(EngineError::Session)?;
+            }
+        }
         let state = SessionStateBuilder::new()
             .with_config(config)
             .with_runtime_env(

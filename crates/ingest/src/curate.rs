@@ -7,9 +7,9 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use chrono::DateTime;
+use chrono::{DateTime, Datelike};
 use datafusion::arrow::array::{AsArray, RecordBatch, UInt32Array};
-use datafusion::arrow::compute::take_record_batch;
+use datafusion::arrow::compute::{cast, take_record_batch};
 use datafusion::arrow::datatypes::{Int32Type, Schema, SchemaRef, TimestampMicrosecondType};
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
@@ -93,7 +93,7 @@ async fn build(
         for index in source.iter().flatten() {
             kept[index as usize] += 1;
         }
-        writer.write(&batch.project(&(0..8).collect::<Vec<_>>())?)?;
+        writer.write(&as_stored(&batch)?)?;
     }
     writer.close()?;
     std::fs::remove_file(&raw_path).map_err(|source| IngestError::Write { path: raw_path.clone(), source })?;
@@ -116,6 +116,22 @@ async fn build(
     Ok(summary)
 }
 
+/// The curation's eight columns in the stored schema. The SQL returns
+/// strings as views; stored as plain strings, readers that concatenate
+/// batches (window functions) account their memory exactly, instead of
+/// counting shared view buffers once per batch.
+fn as_stored(batch: &RecordBatch) -> Result<RecordBatch, IngestError> {
+    let stored = transactions_schema();
+    let mut fields = Vec::new();
+    let mut columns = Vec::new();
+    for (index, field) in stored.fields().iter().enumerate() {
+        let produced = batch.schema_ref().field(index).clone();
+        fields.push(produced.with_data_type(field.data_type().clone()));
+        columns.push(cast(batch.column(index), field.data_type())?);
+    }
+    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
+}
+
 /// One Parquet file per month (`year_month=YYYY-MM/part-0.parquet`), so a
 /// month can be read alone.
 struct MonthWriter {
@@ -130,14 +146,16 @@ impl MonthWriter {
 
     fn write(&mut self, batch: &RecordBatch) -> Result<(), IngestError> {
         let timestamps = batch.column(4).as_primitive::<TimestampMicrosecondType>();
-        let mut rows_by_month: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+        let mut rows_by_month: BTreeMap<Option<(i32, u32)>, Vec<u32>> = BTreeMap::new();
         for row in 0..batch.num_rows() {
-            let month = DateTime::from_timestamp_micros(timestamps.value(row))
-                .map(|ts| ts.format("%Y-%m").to_string())
-                .unwrap_or_else(|| "unknown".into());
+            let month = DateTime::from_timestamp_micros(timestamps.value(row)).map(|ts| (ts.year(), ts.month()));
             rows_by_month.entry(month).or_default().push(row as u32);
         }
         for (month, rows) in rows_by_month {
+            let month = match month {
+                Some((year, month)) => format!("{year:04}-{month:02}"),
+                None => "unknown".into(),
+            };
             let part = take_record_batch(batch, &UInt32Array::from(rows))?;
             if !self.writers.contains_key(&month) {
                 let dir = self.dir.join(format!("year_month={month}"));

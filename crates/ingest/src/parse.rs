@@ -3,8 +3,9 @@
 //! curation SQL; only what cannot be represented is rejected here.
 
 use chrono::NaiveDateTime;
+use chrono::format::{Item, Parsed, StrftimeItems};
 
-use crate::IngestOptions;
+use crate::{IngestError, IngestOptions};
 
 /// The built-in timestamp formats: the UCI's US order with 4- and 2-digit
 /// years, and ISO. Day-first variants replace the US ones when configured.
@@ -28,20 +29,48 @@ pub(crate) struct TypedLine<'a> {
     pub country: &'a str,
 }
 
+/// Values a reader already holds typed (Parquet's integer, timestamp and
+/// float columns): they skip text parsing, and the text field is not read.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Pretyped {
+    pub quantity: Option<i64>,
+    pub invoice_ts: Option<i64>,
+    pub unit_price: Option<i128>,
+}
+
+/// A timestamp format, compiled once: parsing the format string again for
+/// every line was most of the ingest's time.
+type CompiledFormat = Vec<Item<'static>>;
+
 pub(crate) struct LineParser {
     /// Formats from the options, tried first.
-    custom: Vec<String>,
-    regional: [&'static str; 4],
+    custom: Vec<CompiledFormat>,
+    regional: Vec<CompiledFormat>,
+    iso: Vec<CompiledFormat>,
 }
 
 impl LineParser {
-    pub fn new(options: &IngestOptions) -> Self {
+    pub fn new(options: &IngestOptions) -> Result<Self, IngestError> {
+        let compile = |format: &str| {
+            StrftimeItems::new(format).parse_to_owned().map_err(|e| {
+                IngestError::Config(format!("timestamp format `{format}` is not a valid chrono format: {e}"))
+            })
+        };
         let regional = if options.day_first { DAY_FIRST_FORMATS } else { US_FORMATS };
-        Self { custom: options.timestamp_formats.clone(), regional }
+        Ok(Self {
+            custom: options.timestamp_formats.iter().map(|f| compile(f)).collect::<Result<_, _>>()?,
+            regional: regional.iter().map(|f| compile(f)).collect::<Result<_, _>>()?,
+            iso: ISO_FORMATS.iter().map(|f| compile(f)).collect::<Result<_, _>>()?,
+        })
     }
 
     /// Types the eight canonical fields, or says why the line cannot be read.
     pub fn parse<'a>(&self, fields: [&'a str; 8]) -> Result<TypedLine<'a>, String> {
+        self.parse_pretyped(fields, Pretyped::default())
+    }
+
+    /// The same, with some values already typed by the reader.
+    pub fn parse_pretyped<'a>(&self, fields: [&'a str; 8], pretyped: Pretyped) -> Result<TypedLine<'a>, String> {
         let [invoice_no, stock_code, description, quantity, invoice_ts, unit_price, customer_id, country] = fields;
         if invoice_no.trim().is_empty() {
             return Err("invoice_no is empty".into());
@@ -49,15 +78,17 @@ impl LineParser {
         if stock_code.trim().is_empty() {
             return Err("stock_code is empty".into());
         }
-        let quantity =
-            parse_integer(quantity).ok_or_else(|| format!("quantity `{}` is not an integer", quantity.trim()))?;
-        let invoice_ts = self.parse_timestamp(invoice_ts).ok_or_else(|| {
+        let quantity = pretyped
+            .quantity
+            .or_else(|| parse_integer(quantity))
+            .ok_or_else(|| format!("quantity `{}` is not an integer", quantity.trim()))?;
+        let invoice_ts = pretyped.invoice_ts.or_else(|| self.parse_timestamp(invoice_ts)).ok_or_else(|| {
             format!(
                 "invoice_ts `{}` is not a date and time (expected e.g. 12/1/2010 8:26 or 2010-12-01 08:26:00)",
                 invoice_ts.trim()
             )
         })?;
-        let unit_price = parse_decimal(unit_price).ok_or_else(|| {
+        let unit_price = pretyped.unit_price.or_else(|| parse_decimal(unit_price)).ok_or_else(|| {
             format!(
                 "unit_price `{}` is not a number (expected digits with a dot as decimal separator, e.g. 2.55)",
                 unit_price.trim()
@@ -71,15 +102,18 @@ impl LineParser {
     /// lacks cannot match and are skipped, which keeps ingest fast.
     fn parse_timestamp(&self, text: &str) -> Option<i64> {
         let text = text.trim();
-        let regional: &[&str] = if text.contains('/') { &self.regional } else { &[] };
-        let iso: &[&str] = if text.contains('-') { &ISO_FORMATS } else { &[] };
+        let regional: &[CompiledFormat] = if text.contains('/') { &self.regional } else { &[] };
+        let iso: &[CompiledFormat] = if text.contains('-') { &self.iso } else { &[] };
         self.custom
             .iter()
-            .map(String::as_str)
-            .chain(regional.iter().copied())
-            .chain(iso.iter().copied())
-            .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
-            .map(|ts| ts.and_utc().timestamp_micros())
+            .chain(regional)
+            .chain(iso)
+            .find_map(|format| {
+                let mut parsed = Parsed::new();
+                chrono::format::parse(&mut parsed, text, format.iter()).ok()?;
+                parsed.to_naive_datetime_with_offset(0).ok()
+            })
+            .map(|ts: NaiveDateTime| ts.and_utc().timestamp_micros())
     }
 }
 
@@ -144,13 +178,13 @@ mod tests {
 
     #[test]
     fn reads_the_three_real_world_timestamp_styles() {
-        let parser = LineParser::new(&IngestOptions::default());
+        let parser = LineParser::new(&IngestOptions::default()).unwrap();
         let expected = micros("2010-12-01 08:26:00");
         for text in ["12/1/2010 8:26", "12/1/10 8:26", "2010-12-01 08:26:00", "2010-12-01T08:26:00"] {
             assert_eq!(parser.parse_timestamp(text), Some(expected), "{text}");
         }
         assert_eq!(parser.parse_timestamp("31/12/2010 8:26"), None);
-        let day_first = LineParser::new(&IngestOptions { day_first: true, ..Default::default() });
+        let day_first = LineParser::new(&IngestOptions { day_first: true, ..Default::default() }).unwrap();
         assert_eq!(day_first.parse_timestamp("1/12/2010 8:26"), Some(expected));
     }
 

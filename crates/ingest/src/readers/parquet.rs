@@ -1,18 +1,26 @@
-//! Parquet exports: the mapped columns are read in batches and handed over
-//! as text, so one set of rules types every format. Line numbers are
-//! 1-based row numbers.
+//! Parquet exports. Integer quantities, timestamps and float prices are
+//! taken as typed values; every other column is read as text, so one set
+//! of rules types every format. Line numbers are 1-based row numbers.
 
+use std::fmt::Write;
 use std::fs::File;
 use std::path::Path;
 
-use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, TimeUnit, TimestampMicrosecondType};
+use datafusion::arrow::util::display::array_value_to_string;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::columns::map_columns;
+use crate::parse::{Pretyped, parse_decimal};
 use crate::sink::Sink;
 use crate::{IngestError, IngestOptions, InputFile};
+
+/// Canonical positions of the columns that may arrive typed.
+const QUANTITY: usize = 3;
+const INVOICE_TS: usize = 4;
+const UNIT_PRICE: usize = 5;
 
 pub(crate) fn read(file: &InputFile, options: &IngestOptions, sink: &mut Sink) -> Result<(), IngestError> {
     let path = Path::new(&file.name);
@@ -30,21 +38,80 @@ pub(crate) fn read(file: &InputFile, options: &IngestOptions, sink: &mut Sink) -
     let reader = builder.with_batch_size(8192).build().map_err(|e| corrupt(e.to_string()))?;
     sink.start_source(file.name.clone());
     let mut row = 0u64;
+    let mut price_text = String::new();
     for batch in reader {
         let batch = batch.map_err(|e| corrupt(e.to_string()))?;
+        let originals: Vec<&ArrayRef> = positions.iter().map(|p| batch.column(*p)).collect();
         let columns = positions
             .iter()
-            .map(|p| {
-                cast(batch.column(*p), &DataType::Utf8).map_err(|e| corrupt(format!("column `{}`: {e}", header[*p])))
+            .enumerate()
+            .map(|(slot, p)| {
+                let column = originals[slot];
+                let cast_to =
+                    |to: &DataType| cast(column, to).map_err(|e| corrupt(format!("column `{}`: {e}", header[*p])));
+                match typed_kind(slot, column.data_type()) {
+                    Some(kind) => cast_to(&kind).map(Column::Typed),
+                    None => cast_to(&DataType::Utf8).map(Column::Text),
+                }
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let columns: Vec<_> = columns.iter().map(|c| c.as_string::<i32>()).collect();
         for index in 0..batch.num_rows() {
             row += 1;
-            let fields: Vec<&str> =
-                columns.iter().map(|c| if c.is_null(index) { "" } else { c.value(index) }).collect();
-            sink.line(row, &fields, &[0, 1, 2, 3, 4, 5, 6, 7], fields.len())?;
+            let mut pretyped = Pretyped::default();
+            let fields: [&str; 8] = std::array::from_fn(|slot| match &columns[slot] {
+                Column::Text(text) => {
+                    let text = text.as_string::<i32>();
+                    if text.is_null(index) { "" } else { text.value(index) }
+                }
+                Column::Typed(_) => "",
+            });
+            for (slot, column) in columns.iter().enumerate() {
+                let Column::Typed(values) = column else { continue };
+                if values.is_null(index) {
+                    continue;
+                }
+                match slot {
+                    QUANTITY => pretyped.quantity = Some(values.as_primitive::<Int64Type>().value(index)),
+                    INVOICE_TS => {
+                        pretyped.invoice_ts = Some(values.as_primitive::<TimestampMicrosecondType>().value(index))
+                    }
+                    _ => {
+                        // The float's shortest text, read by the text rules,
+                        // so 2.55 is exactly 2.55 whatever the format.
+                        price_text.clear();
+                        let _ = write!(price_text, "{}", values.as_primitive::<Float64Type>().value(index));
+                        pretyped.unit_price = parse_decimal(&price_text);
+                    }
+                }
+            }
+            let text = || originals.iter().map(|c| text_of(c, index)).collect();
+            sink.pretyped_line(row, fields, pretyped, text)?;
         }
     }
     sink.end_source()
+}
+
+/// A mapped column as the reader holds it.
+enum Column {
+    Text(ArrayRef),
+    /// Int64, Timestamp(µs) or Float64, by position.
+    Typed(ArrayRef),
+}
+
+/// The type a column is read as when it can skip text parsing: integer
+/// quantities, zone-less timestamps and dates, float prices.
+fn typed_kind(slot: usize, data_type: &DataType) -> Option<DataType> {
+    match (slot, data_type) {
+        (QUANTITY, t) if t.is_integer() => Some(DataType::Int64),
+        (INVOICE_TS, DataType::Timestamp(_, None) | DataType::Date32 | DataType::Date64) => {
+            Some(DataType::Timestamp(TimeUnit::Microsecond, None))
+        }
+        (UNIT_PRICE, DataType::Float32 | DataType::Float64) => Some(DataType::Float64),
+        _ => None,
+    }
+}
+
+/// One value as text, for a quarantined line.
+fn text_of(column: &ArrayRef, index: usize) -> String {
+    if column.is_null(index) { String::new() } else { array_value_to_string(column, index).unwrap_or_default() }
 }
