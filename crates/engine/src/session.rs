@@ -87,47 +87,85 @@ impl Engine {
                 Ok(Self { ctx, description: url.clone(), work_dir: None, services: Vec::new() })
             }
             None => {
-                // Standalone is a cluster in this process: a scheduler and one
-                // executor on loopback, with Ballista's push scheduling (tasks
-                // go to the executor as soon as a stage is ready, instead of
-                // waiting for its next poll).
-                let port = free_port()?;
-                let mut services = vec![tokio::spawn(crate::cluster::serve_scheduler(SchedulerOptions {
-                    bind_host: LOOPBACK.into(),
-                    port,
-                    external_host: LOOPBACK.into(),
-                    storage: options.storage.clone(),
-                }))];
-                let url = format!("df://{LOOPBACK}:{port}");
-                wait_for_scheduler(&url, &mut services[0]).await?;
-                std::fs::create_dir_all(work_dir)
-                    .map_err(|source| EngineError::Write { path: work_dir.to_path_buf(), source })?;
-                let flight_port = free_port()?;
-                services.push(tokio::spawn(crate::cluster::serve_executor(ExecutorOptions {
-                    bind_host: LOOPBACK.into(),
-                    external_host: Some(LOOPBACK.into()),
-                    port: flight_port,
-                    grpc_port: free_port()?,
-                    scheduler_host: LOOPBACK.into(),
-                    scheduler_port: port,
-                    concurrent_tasks: options.parallelism,
-                    work_dir: Some(work_dir.display().to_string()),
-                    memory_limit: options.memory_limit,
-                    storage: options.storage.clone(),
-                })));
-                // The executor opens its data port only after it registered;
-                // a job submitted before that could wait for ever.
-                wait_for_port(flight_port, &mut services[1], "executor").await?;
-                let ctx = SessionContext::remote_with_state(&url, state)
-                    .await
-                    .map_err(|e| EngineError::Cluster(format!("cannot start the in-process scheduler: {e}")))?;
-                Ok(Self { ctx, description: "standalone".into(), work_dir: Some(work_dir.to_path_buf()), services })
+                // The ports are free when chosen but another process can take
+                // one before a service binds it; then start again on others.
+                let mut attempt = 1;
+                loop {
+                    match start_in_process(options, work_dir).await {
+                        Ok(services) => {
+                            // Dropped on any error below, which stops the services.
+                            let mut engine = Self {
+                                ctx: SessionContext::new(),
+                                description: "standalone".into(),
+                                work_dir: Some(work_dir.to_path_buf()),
+                                services: services.handles,
+                            };
+                            let ctx = SessionContext::remote_with_state(&services.url, state).await.map_err(|e| {
+                                EngineError::Cluster(format!("cannot start the in-process scheduler: {e}"))
+                            })?;
+                            engine.ctx = ctx;
+                            return Ok(engine);
+                        }
+                        Err(e) if attempt < 3 => {
+                            log::debug!("in-process cluster did not start ({e}); trying other ports");
+                            attempt += 1;
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
             }
         }
     }
 }
 
 const LOOPBACK: &str = "127.0.0.1";
+
+/// The in-process scheduler and executor of a standalone session.
+struct InProcess {
+    url: String,
+    handles: Vec<tokio::task::JoinHandle<Result<(), EngineError>>>,
+}
+
+/// Standalone is a cluster in this process: a scheduler and one executor on
+/// loopback, with Ballista's push scheduling (tasks go to the executor as
+/// soon as a stage is ready, instead of waiting for its next poll).
+async fn start_in_process(options: &EngineOptions, work_dir: &Path) -> Result<InProcess, EngineError> {
+    let port = free_port()?;
+    let mut services = vec![tokio::spawn(crate::cluster::serve_scheduler(SchedulerOptions {
+        bind_host: LOOPBACK.into(),
+        port,
+        external_host: LOOPBACK.into(),
+        storage: options.storage.clone(),
+    }))];
+    let url = format!("df://{LOOPBACK}:{port}");
+    let stop_all =
+        |services: &[tokio::task::JoinHandle<Result<(), EngineError>>]| services.iter().for_each(|s| s.abort());
+    if let Err(e) = wait_for_scheduler(&url, &mut services[0]).await {
+        stop_all(&services);
+        return Err(e);
+    }
+    std::fs::create_dir_all(work_dir).map_err(|source| EngineError::Write { path: work_dir.to_path_buf(), source })?;
+    let flight_port = free_port()?;
+    services.push(tokio::spawn(crate::cluster::serve_executor(ExecutorOptions {
+        bind_host: LOOPBACK.into(),
+        external_host: Some(LOOPBACK.into()),
+        port: flight_port,
+        grpc_port: free_port()?,
+        scheduler_host: LOOPBACK.into(),
+        scheduler_port: port,
+        concurrent_tasks: options.parallelism,
+        work_dir: Some(work_dir.display().to_string()),
+        memory_limit: options.memory_limit,
+        storage: options.storage.clone(),
+    })));
+    // The executor opens its data port only after it registered; a job
+    // submitted before that could wait for ever.
+    if let Err(e) = wait_for_port(flight_port, &mut services[1], "executor").await {
+        stop_all(&services);
+        return Err(e);
+    }
+    Ok(InProcess { url, handles: services })
+}
 
 /// A free port on loopback for an in-process service.
 fn free_port() -> Result<u16, EngineError> {
