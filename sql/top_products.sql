@@ -1,5 +1,5 @@
 -- name: top_products
--- version: 1
+-- version: 2
 -- description: >
 --   Which products sell most? One row per stock code with units, revenue,
 --   orders and distinct customers, ranked by revenue and by units (ties by
@@ -33,15 +33,38 @@ usual_descriptions as (
     where preference = 1
 ),
 
-product_totals as (
-    select
-        stock_code,
-        sum(quantity) as units,
-        sum(revenue) as revenue,
-        count(distinct invoice_no) as orders,
-        count(distinct customer_id) as customers
+product_sums as (
+    select stock_code, sum(quantity) as units, sum(revenue) as revenue
     from product_lines
     group by stock_code
+),
+
+product_orders as (
+    select stock_code, count(*) as orders
+    from (select distinct stock_code, invoice_no from product_lines) as product_invoices
+    group by stock_code
+),
+
+product_customers as (
+    select stock_code, count(*) as customers
+    from (
+        select distinct stock_code, customer_id
+        from product_lines
+        where customer_id is not null
+    ) as product_buyers
+    group by stock_code
+),
+
+product_totals as (
+    select
+        product_sums.stock_code,
+        product_sums.units,
+        product_sums.revenue,
+        product_orders.orders,
+        coalesce(product_customers.customers, 0) as customers
+    from product_sums
+    join product_orders on product_sums.stock_code = product_orders.stock_code
+    left join product_customers on product_sums.stock_code = product_customers.stock_code
 ),
 
 final as (

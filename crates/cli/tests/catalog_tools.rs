@@ -15,7 +15,7 @@ fn copy_catalog(dir: &Path) {
 #[test]
 fn the_committed_catalog_checks_clean_and_its_lock_is_current() {
     let stdout = insights(&repo(), &["check"]).ok();
-    assert!(stdout.contains("ok     top_products v1"), "{stdout}");
+    assert!(stdout.contains("ok     top_products v2"), "{stdout}");
     assert!(stdout.contains("catalog ok: 16 files planned, catalog.lock in step"), "{stdout}");
 }
 
@@ -133,6 +133,8 @@ fn diff_shows_which_tables_changed_between_two_runs() {
                 "--only",
                 "country_sales",
                 "monthly_sales",
+                // a key of two columns
+                "cohort_retention",
             ],
         )
         .ok();
@@ -157,9 +159,11 @@ fn diff_shows_which_tables_changed_between_two_runs() {
     assert!(!line.contains("revenue "), "only aov changed: {line}");
     let monthly = stdout.lines().find(|l| l.contains("monthly_sales")).unwrap();
     assert!(monthly.starts_with("same"), "{stdout}");
-    assert!(stdout.contains("1 of 2 tables changed"), "{stdout}");
+    let cohorts = stdout.lines().find(|l| l.contains("cohort_retention")).unwrap();
+    assert!(cohorts.starts_with("same"), "{stdout}");
+    assert!(stdout.contains("1 of 3 tables changed"), "{stdout}");
     let same = insights(dir.path(), &["diff", "latest", &second, "--output", "out"]).ok();
-    assert!(same.contains("0 of 2 tables changed"), "{same}");
+    assert!(same.contains("0 of 3 tables changed"), "{same}");
     let err = insights(dir.path(), &["diff", "nope", "latest", "--output", "out"]).err();
     assert!(err.contains("no run `nope`"), "{err}");
 }

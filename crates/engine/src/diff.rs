@@ -86,8 +86,10 @@ async fn compare_tables(
         .filter(|f| schema_b.field_with_name(f.name()).is_ok_and(|g| g.data_type().is_numeric()))
         .map(|f| f.name().clone())
         .collect();
+    // Parenthesised: `x is not distinct from y and …` would parse as
+    // `x is not distinct from (y and …)` for a key of several columns.
     let join =
-        key.iter().map(|k| format!("a.{0} is not distinct from b.{0}", quoted(k))).collect::<Vec<_>>().join(" and ");
+        key.iter().map(|k| format!("(a.{0} is not distinct from b.{0})", quoted(k))).collect::<Vec<_>>().join(" and ");
     let first_key = quoted(&key[0]);
     let mut measures = vec![
         format!("cast(sum(case when b.{first_key} is null and a.{first_key} is not null then 1 else 0 end) as bigint)"),

@@ -36,6 +36,10 @@ impl Default for EngineOptions {
     }
 }
 
+/// Hash partitions of every repartition under a memory limit, so that each
+/// task's join and aggregation state is a small share of the data.
+const PARTITIONS_UNDER_MEMORY_LIMIT: usize = 16;
+
 /// A Ballista session. In standalone mode it owns the in-process scheduler
 /// and executor and the executor's work directory, and stops and removes
 /// them when dropped, so no shuffle data outlives a run.
@@ -61,6 +65,10 @@ impl Engine {
             // per batch, and its sort asks the pool for gigabytes it never
             // uses (seen at 50M lines under a 4 GiB limit).
             config.options_mut().execution.parquet.schema_force_view_types = false;
+            // Smaller pieces: a hash join cannot spill, so its build side
+            // must fit one task's share of the pool (product_affinity's
+            // basket self-join at 50M lines needs ~2 GB in 2 partitions).
+            config = config.with_target_partitions(options.parallelism.max(PARTITIONS_UNDER_MEMORY_LIMIT));
         }
         if let Ok(settings) = std::env::var("INSIGHTS_ENGINE_SETTINGS") {
             for setting in settings.split(',').filter(|s| !s.trim().is_empty()) {

@@ -1,22 +1,20 @@
-//! The ingest driver: read every input into a typed staging file, run the
-//! curation SQL over it, write the curated layer partitioned by month, and
-//! swap it into place only when everything succeeded.
+//! The ingest driver: read every input into typed staging files (one per
+//! month), run the curation SQL over each month, write the curated layer
+//! partitioned by month, and swap it into place only when everything
+//! succeeded.
 
-use std::collections::BTreeMap;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike};
-use datafusion::arrow::array::{AsArray, RecordBatch, UInt32Array};
-use datafusion::arrow::compute::{cast, take_record_batch};
-use datafusion::arrow::datatypes::{Int32Type, Schema, SchemaRef, TimestampMicrosecondType};
+use datafusion::arrow::array::{AsArray, RecordBatch};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{Int32Type, Schema, SchemaRef};
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use futures::StreamExt;
 
+use crate::months::{MonthWriter, create_dir};
 use crate::readers::read_file;
 use crate::sink::{Sink, raw_lines_schema, writer_properties};
 use crate::summary::{FileSummary, IngestSummary};
@@ -59,15 +57,15 @@ async fn build(
     options: &IngestOptions,
     curation_sql: &str,
 ) -> Result<IngestSummary, IngestError> {
-    let raw_path = work.join(".raw_lines.parquet");
+    let staging_dir = work.join(".staging");
     let quarantine_dir = work.join(QUARANTINE_DIR);
     create_dir(&quarantine_dir)?;
     let quarantine_path = quarantine_dir.join("part-0.parquet");
 
-    let sources = {
-        let (files, options, raw_path) = (files.to_vec(), options.clone(), raw_path.clone());
+    let (sources, staged_months) = {
+        let (files, options, staging_dir) = (files.to_vec(), options.clone(), staging_dir.clone());
         tokio::task::spawn_blocking(move || -> Result<_, IngestError> {
-            let mut sink = Sink::create(&raw_path, &quarantine_path, &options)?;
+            let mut sink = Sink::create(&staging_dir, &quarantine_path, &options)?;
             for file in &files {
                 read_file(file, &options, &mut sink)?;
             }
@@ -80,23 +78,28 @@ async fn build(
     let limit = options.memory_limit.unwrap_or(crate::DEFAULT_MEMORY_LIMIT) as usize;
     let runtime = RuntimeEnvBuilder::new().with_memory_pool(Arc::new(FairSpillPool::new(limit))).build_arc()?;
     let ctx = SessionContext::new_with_config_rt(SessionConfig::new(), runtime);
-    ctx.register_parquet("raw_lines", raw_path.to_str().expect("utf-8 path"), ParquetReadOptions::default()).await?;
-    let mut stream = ctx.sql(curation_sql).await?.execute_stream().await?;
-    let mut writer = MonthWriter::new(work.join(crate::TRANSACTIONS_DIR));
+    let mut writer = MonthWriter::new(work.join(crate::TRANSACTIONS_DIR), "part-0.parquet", writer_properties());
     let mut kept = vec![0u64; sources.len()];
-    while let Some(batch) = stream.next().await {
-        let batch = batch?;
-        let source = batch
-            .column_by_name("source_file")
-            .ok_or_else(|| IngestError::Config("the curation SQL must return `source_file`".into()))?
-            .as_primitive::<Int32Type>();
-        for index in source.iter().flatten() {
-            kept[index as usize] += 1;
+    // One month at a time: exact duplicates share their timestamp, so each
+    // month de-duplicates alone, in a fraction of the memory of the whole.
+    for month in &staged_months {
+        ctx.deregister_table("raw_lines")?;
+        ctx.register_parquet("raw_lines", month.to_str().expect("utf-8 path"), ParquetReadOptions::default()).await?;
+        let mut stream = ctx.sql(curation_sql).await?.execute_stream().await?;
+        while let Some(batch) = stream.next().await {
+            let batch = batch?;
+            let source = batch
+                .column_by_name("source_file")
+                .ok_or_else(|| IngestError::Config("the curation SQL must return `source_file`".into()))?
+                .as_primitive::<Int32Type>();
+            for index in source.iter().flatten() {
+                kept[index as usize] += 1;
+            }
+            writer.write(&as_stored(&batch)?)?;
         }
-        writer.write(&as_stored(&batch)?)?;
     }
     writer.close()?;
-    std::fs::remove_file(&raw_path).map_err(|source| IngestError::Write { path: raw_path.clone(), source })?;
+    std::fs::remove_dir_all(&staging_dir).map_err(|source| IngestError::Write { path: staging_dir.clone(), source })?;
 
     let files = sources
         .into_iter()
@@ -130,53 +133,6 @@ fn as_stored(batch: &RecordBatch) -> Result<RecordBatch, IngestError> {
         columns.push(cast(batch.column(index), field.data_type())?);
     }
     Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
-}
-
-/// One Parquet file per month (`year_month=YYYY-MM/part-0.parquet`), so a
-/// month can be read alone.
-struct MonthWriter {
-    dir: PathBuf,
-    writers: BTreeMap<String, ArrowWriter<File>>,
-}
-
-impl MonthWriter {
-    fn new(dir: PathBuf) -> Self {
-        Self { dir, writers: BTreeMap::new() }
-    }
-
-    fn write(&mut self, batch: &RecordBatch) -> Result<(), IngestError> {
-        let timestamps = batch.column(4).as_primitive::<TimestampMicrosecondType>();
-        let mut rows_by_month: BTreeMap<Option<(i32, u32)>, Vec<u32>> = BTreeMap::new();
-        for row in 0..batch.num_rows() {
-            let month = DateTime::from_timestamp_micros(timestamps.value(row)).map(|ts| (ts.year(), ts.month()));
-            rows_by_month.entry(month).or_default().push(row as u32);
-        }
-        for (month, rows) in rows_by_month {
-            let month = match month {
-                Some((year, month)) => format!("{year:04}-{month:02}"),
-                None => "unknown".into(),
-            };
-            let part = take_record_batch(batch, &UInt32Array::from(rows))?;
-            if !self.writers.contains_key(&month) {
-                let dir = self.dir.join(format!("year_month={month}"));
-                create_dir(&dir)?;
-                let path = dir.join("part-0.parquet");
-                let file = File::create(&path).map_err(|source| IngestError::Write { path, source })?;
-                let writer = ArrowWriter::try_new(file, batch.schema(), Some(writer_properties()))?;
-                self.writers.insert(month.clone(), writer);
-            }
-            self.writers.get_mut(&month).expect("inserted").write(&part)?;
-        }
-        Ok(())
-    }
-
-    fn close(self) -> Result<(), IngestError> {
-        create_dir(&self.dir)?;
-        for writer in self.writers.into_values() {
-            writer.close()?;
-        }
-        Ok(())
-    }
 }
 
 /// A scratch directory beside the destination; removed on drop unless
@@ -224,8 +180,4 @@ impl Drop for WorkDir {
             let _ = std::fs::remove_dir_all(&self.path);
         }
     }
-}
-
-fn create_dir(path: &Path) -> Result<(), IngestError> {
-    std::fs::create_dir_all(path).map_err(|source| IngestError::Write { path: path.to_path_buf(), source })
 }

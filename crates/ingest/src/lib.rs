@@ -2,8 +2,8 @@
 //! curated `transactions` layer, with every unreadable line quarantined and
 //! every raw line accounted for.
 //!
-//! Reading is streaming: each input is parsed in fixed-size batches into a
-//! typed staging file, and the cleaning and de-duplication rules run as SQL
+//! Reading is streaming: each input is parsed in fixed-size batches into
+//! typed staging files (one per month), and the cleaning and de-duplication rules run as SQL
 //! (`sql/curated/transactions.sql`) on DataFusion, so memory does not grow
 //! with the size of the input (beyond what de-duplication itself needs).
 
@@ -11,6 +11,7 @@ mod columns;
 mod curate;
 mod error;
 mod inputs;
+mod months;
 mod options;
 mod parse;
 mod readers;

@@ -1,9 +1,9 @@
-//! Where readers deliver lines: typed lines go to the staging Parquet file
-//! the curation SQL reads, rejected lines to the quarantine, and every line
-//! is counted against its source file.
+//! Where readers deliver lines: typed lines go to the staging Parquet files
+//! (one per month) the curation SQL reads, rejected lines to the quarantine,
+//! and every line is counted against its source file.
 
 use std::fs::File;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
@@ -17,6 +17,7 @@ use datafusion::parquet::file::properties::WriterProperties;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::columns::CANONICAL_COLUMNS;
+use crate::months::MonthWriter;
 use crate::parse::{LineParser, Pretyped, TypedLine};
 use crate::{IngestError, IngestOptions};
 
@@ -60,11 +61,19 @@ pub(crate) fn writer_properties() -> WriterProperties {
     WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("valid level"))).build()
 }
 
-/// The staging file lives for one ingest: fast writing beats small files
-/// (dictionary encoding was a tenth of the ingest's time).
+/// The staging files live for one ingest: fast writing beats small files
+/// (dictionary encoding was a tenth of the ingest's time). Small row groups
+/// bound what each month's open writer buffers.
 fn staging_writer_properties() -> WriterProperties {
-    WriterProperties::builder().set_compression(Compression::LZ4_RAW).set_dictionary_enabled(false).build()
+    WriterProperties::builder()
+        .set_compression(Compression::LZ4_RAW)
+        .set_dictionary_enabled(false)
+        .set_max_row_group_row_count(Some(64 * 1024))
+        .build()
 }
+
+/// Name of each month's staging file under the staging directory.
+const STAGING_FILE: &str = "raw_lines.parquet";
 
 /// A quarantined line waiting for the next quarantine batch.
 struct RejectedLine {
@@ -77,7 +86,7 @@ struct RejectedLine {
 
 pub(crate) struct Sink {
     parser: LineParser,
-    raw_writer: ArrowWriter<File>,
+    staging: MonthWriter,
     quarantine_writer: ArrowWriter<File>,
     text: [StringBuilder; 5],
     quantity: Int64Builder,
@@ -90,7 +99,8 @@ pub(crate) struct Sink {
 }
 
 impl Sink {
-    pub fn create(raw_path: &Path, quarantine_path: &Path, options: &IngestOptions) -> Result<Self, IngestError> {
+    /// Typed lines go below `staging_dir`, one file per month.
+    pub fn create(staging_dir: &Path, quarantine_path: &Path, options: &IngestOptions) -> Result<Self, IngestError> {
         let create =
             |path: &Path| File::create(path).map_err(|source| IngestError::Write { path: path.to_path_buf(), source });
 
@@ -105,7 +115,7 @@ impl Sink {
         };
         Ok(Self {
             parser: LineParser::new(options)?,
-            raw_writer: ArrowWriter::try_new(create(raw_path)?, raw_lines_schema(), Some(staging_writer_properties()))?,
+            staging: MonthWriter::new(staging_dir.to_path_buf(), STAGING_FILE, staging_writer_properties()),
             quarantine_writer: ArrowWriter::try_new(
                 create(quarantine_path)?,
                 quarantine_schema(),
@@ -242,7 +252,7 @@ impl Sink {
             Arc::new(country.finish()),
             Arc::new(self.source_file.finish()),
         ];
-        self.raw_writer.write(&RecordBatch::try_new(raw_lines_schema(), columns)?)?;
+        self.staging.write(&RecordBatch::try_new(raw_lines_schema(), columns)?)?;
         Ok(())
     }
 
@@ -281,13 +291,15 @@ impl Sink {
         self.flush_rejected()
     }
 
-    pub fn finish(mut self) -> Result<Vec<SourceCounts>, IngestError> {
+    /// Closes every file; returns the counts per source and the staging
+    /// files, one per month in month order.
+    pub fn finish(mut self) -> Result<(Vec<SourceCounts>, Vec<PathBuf>), IngestError> {
         self.flush_lines()?;
         self.flush_rejected()?;
-        self.raw_writer.close()?;
+        let staged = self.staging.close()?;
         self.quarantine_writer.close()?;
         self.progress.finish_and_clear();
-        Ok(self.sources)
+        Ok((self.sources, staged))
     }
 }
 
