@@ -25,7 +25,8 @@ pub(crate) struct MonthWriter {
     dir: PathBuf,
     file_name: &'static str,
     properties: WriterProperties,
-    writers: BTreeMap<String, ArrowWriter<File>>,
+    /// Per month: its file and the writer of that file.
+    writers: BTreeMap<String, (PathBuf, ArrowWriter<File>)>,
 }
 
 impl MonthWriter {
@@ -51,11 +52,11 @@ impl MonthWriter {
                 let dir = self.dir.join(format!("year_month={month}"));
                 create_dir(&dir)?;
                 let path = dir.join(self.file_name);
-                let file = File::create(&path).map_err(|source| IngestError::Write { path, source })?;
+                let file = File::create(&path).map_err(|source| IngestError::Write { path: path.clone(), source })?;
                 let writer = ArrowWriter::try_new(file, batch.schema(), Some(self.properties.clone()))?;
-                self.writers.insert(month.clone(), writer);
+                self.writers.insert(month.clone(), (path, writer));
             }
-            self.writers.get_mut(&month).expect("inserted").write(&part)?;
+            self.writers.get_mut(&month).expect("inserted").1.write(&part)?;
         }
         Ok(())
     }
@@ -64,9 +65,9 @@ impl MonthWriter {
     pub fn close(self) -> Result<Vec<PathBuf>, IngestError> {
         create_dir(&self.dir)?;
         let mut files = Vec::new();
-        for (month, writer) in self.writers {
+        for (path, writer) in self.writers.into_values() {
             writer.close()?;
-            files.push(self.dir.join(format!("year_month={month}")).join(self.file_name));
+            files.push(path);
         }
         Ok(files)
     }
