@@ -2,7 +2,8 @@
 //! generates data once, then times this same binary as a user runs it —
 //! `run` standalone, or `submit` to a local scheduler with two executors —
 //! and `report`, recording wall time, lines per second and peak RSS, and
-//! writes a Markdown and a JSON table under `bench/results/`.
+//! writes a Markdown and a JSON table under `bench/results/`. The same SQL
+//! on DuckDB (`baseline.rs`) is timed in the same run for a ratio.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -12,6 +13,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
+use insights_catalog::Catalog;
+
+use crate::baseline::{Baseline, check_python};
 use crate::cli::BenchArgs;
 
 /// One measured step.
@@ -25,15 +29,20 @@ struct Step {
     peak_rss_mib: f64,
 }
 
-pub fn bench(args: BenchArgs) -> Result<()> {
+pub fn bench(args: BenchArgs, catalog: &Catalog) -> Result<()> {
     let binary = std::env::current_exe().context("cannot find this binary")?;
     std::fs::create_dir_all(&args.work)?;
     let modes: Vec<&str> = args.modes.split(',').map(str::trim).collect();
     if let Some(bad) = modes.iter().find(|m| !matches!(**m, "standalone" | "cluster")) {
         bail!("unknown mode `{bad}` (standalone, cluster)");
     }
+    let with_baseline = args.baseline == "duckdb";
+    if with_baseline {
+        check_python(&args.python)?;
+    }
     let mut steps = Vec::new();
-    let mut insight_seconds: Vec<(String, Vec<(String, f64)>)> = Vec::new();
+    let mut insight_seconds = InsightSeconds::new();
+    let mut baseline_engine = None;
     for &size in &args.sizes {
         let data = args.work.join(format!("shop-{size}-seed{}.parquet", args.seed));
         if !data.exists() {
@@ -47,7 +56,7 @@ pub fn bench(args: BenchArgs) -> Result<()> {
             )?;
             steps.push(step(size, "-", "generate", seconds, rss));
         }
-        for &mode in &modes {
+        for (position, &mode) in modes.iter().enumerate() {
             let output = args.work.join(format!("out-{size}-{mode}"));
             let _ = std::fs::remove_dir_all(&output);
             eprintln!("{mode}: {size} lines");
@@ -63,6 +72,7 @@ pub fn bench(args: BenchArgs) -> Result<()> {
                     cluster = Some(started);
                 }
             }
+            run.arg("--sql").arg(&catalog.dir);
             run.arg("--input").arg(&data).arg("--output").arg(&output).arg("--no-report");
             if let Some(limit) = &args.memory_limit {
                 run.args(["--memory-limit", limit]);
@@ -76,17 +86,51 @@ pub fn bench(args: BenchArgs) -> Result<()> {
             steps.push(step(size, mode, "run (ingest + insights)", seconds, rss));
             let column = format!("{} {mode}", short_count(size));
             for record in &manifest.insights {
-                match insight_seconds.iter_mut().find(|(name, _)| *name == record.name) {
-                    Some((_, values)) => values.push((column.clone(), record.seconds)),
-                    None => insight_seconds.push((record.name.clone(), vec![(column.clone(), record.seconds)])),
-                }
+                add_insight_seconds(&mut insight_seconds, &record.name, &column, record.seconds);
             }
-            let (seconds, rss) = measure(Command::new(&binary).arg("report").arg("--output").arg(&output), &[])?;
+            let (seconds, rss) = measure(
+                Command::new(&binary).arg("report").arg("--sql").arg(&catalog.dir).arg("--output").arg(&output),
+                &[],
+            )?;
             steps.push(step(size, mode, "report", seconds, rss));
+            if with_baseline && position == 0 {
+                eprintln!("baseline: DuckDB on the same curated layer, {size} lines");
+                let limit = args.memory_limit.as_deref();
+                let mut baseline =
+                    Baseline::prepare(&args.python, catalog, &output, &args.work, args.parallelism, limit)?;
+                let (seconds, rss) = measure(&mut baseline.command, &[])?;
+                let result = baseline.result()?;
+                steps.push(step(size, BASELINE_MODE, "insights", seconds, rss));
+                let column = format!("{} {BASELINE_MODE}", short_count(size));
+                for insight in &result.insights {
+                    let ours = manifest.insights.iter().find(|r| r.name == insight.name);
+                    if let Some(ours) = ours.filter(|ours| ours.rows != insight.rows) {
+                        eprintln!(
+                            "warning: {} has {} rows here and {} on {}",
+                            insight.name, ours.rows, insight.rows, result.engine
+                        );
+                    }
+                    add_insight_seconds(&mut insight_seconds, &insight.name, &column, insight.seconds);
+                }
+                baseline_engine = Some(result.engine);
+            }
             let _ = std::fs::remove_dir_all(&output);
         }
     }
-    write_results(&args, &steps, &insight_seconds)
+    write_results(&args, &steps, &insight_seconds, baseline_engine.as_deref())
+}
+
+/// The mode column of the baseline's steps.
+const BASELINE_MODE: &str = "duckdb";
+
+/// Seconds per insight, one column per size and mode.
+type InsightSeconds = Vec<(String, Vec<(String, f64)>)>;
+
+fn add_insight_seconds(table: &mut InsightSeconds, insight: &str, column: &str, seconds: f64) {
+    match table.iter_mut().find(|(name, _)| name == insight) {
+        Some((_, values)) => values.push((column.to_string(), seconds)),
+        None => table.push((insight.to_string(), vec![(column.to_string(), seconds)])),
+    }
 }
 
 fn step(size: u64, mode: &str, name: &str, seconds: f64, rss_bytes: u64) -> Step {
@@ -138,16 +182,19 @@ fn peak_rss(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-/// A scheduler and two single-slot executors on loopback, stopped on drop.
+/// A scheduler and two single-slot executors on loopback, stopped (and
+/// their shuffle files removed) on drop.
 struct Cluster {
     url: String,
     children: Vec<Child>,
+    work_dirs: Vec<PathBuf>,
 }
 
 impl Cluster {
     fn start(binary: &Path, args: &BenchArgs) -> Result<Self> {
         let port = free_port()?;
         let mut children = Vec::new();
+        let mut work_dirs = Vec::new();
         let quiet = |c: &mut Command| {
             c.stdout(Stdio::null()).stderr(Stdio::null());
         };
@@ -159,7 +206,9 @@ impl Cluster {
             let mut executor = Command::new(binary);
             executor.args(["executor", "--bind", "127.0.0.1", "--scheduler", &format!("127.0.0.1:{port}")]);
             executor.args(["--port", &free_port()?.to_string(), "--grpc-port", &free_port()?.to_string()]);
-            executor.args(["--concurrent-tasks", "1"]).arg("--work-dir").arg(args.work.join(format!("executor-{n}")));
+            let work_dir = args.work.join(format!("executor-{n}"));
+            executor.args(["--concurrent-tasks", "1"]).arg("--work-dir").arg(&work_dir);
+            work_dirs.push(work_dir);
             if let Some(limit) = &args.memory_limit {
                 executor.args(["--memory-limit", limit]);
             }
@@ -168,7 +217,7 @@ impl Cluster {
         }
         // Executors register within a heartbeat.
         std::thread::sleep(Duration::from_secs(3));
-        Ok(Cluster { url: format!("df://127.0.0.1:{port}"), children })
+        Ok(Cluster { url: format!("df://127.0.0.1:{port}"), children, work_dirs })
     }
 
     fn pids(&self) -> Vec<u32> {
@@ -181,6 +230,9 @@ impl Drop for Cluster {
         for child in &mut self.children {
             let _ = child.kill();
             let _ = child.wait();
+        }
+        for dir in &self.work_dirs {
+            let _ = std::fs::remove_dir_all(dir);
         }
     }
 }
@@ -214,7 +266,12 @@ fn machine() -> String {
     format!("{cores} cores ({cpu}){memory}")
 }
 
-fn write_results(args: &BenchArgs, steps: &[Step], insights: &[(String, Vec<(String, f64)>)]) -> Result<()> {
+fn write_results(
+    args: &BenchArgs,
+    steps: &[Step],
+    insights: &InsightSeconds,
+    baseline_engine: Option<&str>,
+) -> Result<()> {
     let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
     let date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC");
     let mut md = format!(
@@ -254,6 +311,29 @@ fn write_results(args: &BenchArgs, steps: &[Step], insights: &[(String, Vec<(Str
             ));
         }
     }
+    if let Some(engine) = baseline_engine {
+        md.push_str(&format!(
+            "\nSame-run baseline: the catalog's SQL on {engine} ({} threads) over the curated layer of the first \
+             mode's run, each insight written to Parquet (`bench/duckdb_baseline.py`). Insights step only (the \
+             ingest has no counterpart there):\n\n\
+             | lines | mode | insights seconds | {engine} seconds | time vs {engine} |\n|---:|---|---:|---:|---:|\n",
+            args.parallelism
+        ));
+        for baseline in steps.iter().filter(|s| s.mode == BASELINE_MODE) {
+            for ours in
+                steps.iter().filter(|s| s.size == baseline.size && s.step == "insights" && s.mode != BASELINE_MODE)
+            {
+                md.push_str(&format!(
+                    "| {} | {} | {:.2} | {:.2} | {:.2} |\n",
+                    insights_ingest::thousands(ours.size),
+                    ours.mode,
+                    ours.seconds,
+                    baseline.seconds,
+                    ours.seconds / baseline.seconds.max(1e-9)
+                ));
+            }
+        }
+    }
     if let Some((_, first)) = insights.first() {
         md.push_str("\nSeconds per insight (concurrent within a dependency wave, so they overlap):\n\n| insight |");
         for (column, _) in first {
@@ -274,7 +354,7 @@ fn write_results(args: &BenchArgs, steps: &[Step], insights: &[(String, Vec<(Str
     let json =
         serde_json::json!({ "date": date.to_string(), "machine": machine(), "profile": profile, "steps": steps });
     std::fs::write(args.results.join("bench.json"), serde_json::to_string_pretty(&json)? + "\n")?;
-    print!("{md}");
+    out!("{md}");
     eprintln!("written to {} and bench.json", md_path.display());
     Ok(())
 }
@@ -282,4 +362,16 @@ fn write_results(args: &BenchArgs, steps: &[Step], insights: &[(String, Vec<(Str
 /// Default work directory: the system temp dir (data is kept between runs).
 pub fn default_work() -> PathBuf {
     std::env::temp_dir().join("insights-bench")
+}
+
+/// Default Python of the baseline: where `scripts/setup-bench-tools` puts it.
+pub fn default_python() -> PathBuf {
+    let tools = std::env::var_os("INSIGHTS_TOOLS").map(PathBuf::from).unwrap_or_else(|| {
+        std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cache")))
+            .unwrap_or_else(std::env::temp_dir)
+            .join("insights/tools")
+    });
+    tools.join("bench/bin/python")
 }

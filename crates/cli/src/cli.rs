@@ -109,8 +109,9 @@ pub enum Command {
     },
     /// Benchmark suite (not a test): generated data of each size through
     /// `run` standalone and/or `submit` to a local 2-executor cluster, plus
-    /// `report`; seconds, lines/s and peak RSS per step go to
-    /// bench/results/bench.md and bench.json. Build with --release first.
+    /// `report`, and the same SQL on DuckDB as a same-run baseline; seconds,
+    /// lines/s and peak RSS per step go to bench/results/bench.md and
+    /// bench.json. Build with --release first.
     Bench(BenchArgs),
     /// Compare two runs table by table: rows, keys, largest differences.
     ///
@@ -221,6 +222,15 @@ pub struct BenchArgs {
     /// Where the result tables are written.
     #[arg(long, value_name = "DIR", default_value = "bench/results")]
     pub results: PathBuf,
+    /// The same-run baseline: `duckdb` runs the catalog's SQL on DuckDB, an
+    /// embedded single-node engine, over the first mode's curated layer with
+    /// the same threads and memory limit; `none` skips it.
+    #[arg(long, default_value = "duckdb", value_parser = ["duckdb", "none"])]
+    pub baseline: String,
+    /// Python with the `duckdb` module (`scripts/setup-bench-tools` installs
+    /// it there).
+    #[arg(long, value_name = "FILE", default_value_os_t = crate::bench::default_python())]
+    pub python: PathBuf,
 }
 
 /// How to read the input files.

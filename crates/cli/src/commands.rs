@@ -32,13 +32,16 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
         Command::Query { statement, output, format } => query(sql_dir, &config, &statement, output, &format).await,
         Command::Shell { output, format } => shell(sql_dir, &config, output, &format).await,
         Command::Report { output } => report(sql_dir, &config, output).await,
-        Command::Bench(args) => tokio::task::spawn_blocking(move || crate::bench::bench(args)).await?,
+        Command::Bench(args) => {
+            let catalog = load_catalog(sql_dir)?;
+            tokio::task::spawn_blocking(move || crate::bench::bench(args, &catalog)).await?
+        }
         Command::Generate { lines, output, seed, format } => generate(lines, &output, seed, format.as_deref()),
         Command::Check => check(sql_dir, &config).await,
         Command::Lock => {
             let catalog = load_catalog(sql_dir)?;
             catalog.write_lock()?;
-            println!(
+            outln!(
                 "locked {} files in {}",
                 catalog.lock_entries().len(),
                 catalog.dir.join(insights_catalog::LOCK_FILE).display()
@@ -132,7 +135,7 @@ async fn ingest(args: IngestArgs, config: &Config, sql_dir: Option<PathBuf>) -> 
             }
         })?;
     print_ingest(&summary);
-    println!("curated layer: {}", display_location(&args.output, "curated"));
+    outln!("curated layer: {}", display_location(&args.output, "curated"));
     Ok(())
 }
 
@@ -144,7 +147,7 @@ fn display_location(base: &str, relative: &str) -> String {
 fn print_ingest(summary: &IngestSummary) {
     if summary.files.len() > 1 {
         for file in &summary.files {
-            println!(
+            outln!(
                 "  {}: {} raw = {} kept + {} duplicates + {} quarantined",
                 file.file,
                 thousands(file.raw_lines),
@@ -154,7 +157,7 @@ fn print_ingest(summary: &IngestSummary) {
             );
         }
     }
-    println!("ingest: {}", summary.accounting_line());
+    outln!("ingest: {}", summary.accounting_line());
 }
 
 /// Prints each step as it finishes (stderr, so stdout stays for results).
@@ -218,10 +221,10 @@ async fn run(args: RunArgs, config: &Config, sql_dir: Option<PathBuf>) -> Result
     let manifest = insights_engine::run(&catalog, &options, &Progress)
         .await
         .with_context(|| format!("run failed; the last committed results in {output} are unchanged"))?;
-    println!();
-    println!("{:<24} {:>8} {:>10} {:>9}", "insight", "version", "rows", "seconds");
+    outln!();
+    outln!("{:<24} {:>8} {:>10} {:>9}", "insight", "version", "rows", "seconds");
     for record in &manifest.insights {
-        println!(
+        outln!(
             "{:<24} {:>8} {:>10} {:>9.2}",
             record.name,
             format!("v{}", record.version),
@@ -229,16 +232,16 @@ async fn run(args: RunArgs, config: &Config, sql_dir: Option<PathBuf>) -> Result
             record.seconds
         );
     }
-    println!();
-    println!("run {} committed", manifest.run_id);
-    println!("results:  {}", display_location(&output, &format!("runs/{}/tables", manifest.run_id)));
-    println!("manifest: {}", display_location(&output, insights_engine::MANIFEST_FILE));
+    outln!();
+    outln!("run {} committed", manifest.run_id);
+    outln!("results:  {}", display_location(&output, &format!("runs/{}/tables", manifest.run_id)));
+    outln!("manifest: {}", display_location(&output, insights_engine::MANIFEST_FILE));
     if !args.no_report && config.report.unwrap_or(true) {
         let location = Location::parse(&output, &config.storage)?;
         let summary = insights_report::render_report(&catalog, &location, &config.storage)
             .await
             .context("the run is committed, but its report failed (`insights report` retries)")?;
-        println!("report:   {}", display_location(&output, &format!("{}/index.html", insights_report::REPORT_DIR)));
+        outln!("report:   {}", display_location(&output, &format!("{}/index.html", insights_report::REPORT_DIR)));
         log::debug!("report written to {}", summary.index);
     }
     Ok(())
@@ -256,7 +259,7 @@ fn generate(lines: u64, output: &Path, seed: u64, format: Option<&str>) -> Resul
     let options = insights_datagen::GenerateOptions { lines, seed, format, ..Default::default() };
     let started = std::time::Instant::now();
     let summary = insights_datagen::generate(output, &options)?;
-    println!(
+    outln!(
         "{name}: {} lines in {} invoices ({} cancellation lines, {} without a customer), {} products, {} customers, {:.1} s",
         thousands(summary.lines),
         thousands(summary.invoices),
@@ -276,8 +279,8 @@ async fn report(sql_dir: Option<PathBuf>, config: &Config, output: Option<String
     let summary = insights_report::render_report(&catalog, &location, &config.storage)
         .await
         .with_context(|| format!("cannot write the report of the latest run in {output}"))?;
-    println!("{} sections, {} charts", summary.sections, summary.charts);
-    println!("report: {}", summary.index);
+    outln!("{} sections, {} charts", summary.sections, summary.charts);
+    outln!("report: {}", summary.index);
     Ok(())
 }
 
@@ -440,24 +443,24 @@ async fn diff(
     let (b_location, b) = find_run(&output, run_b, &config.storage).await?;
     let ctx = insights_engine::query_session(&catalog, &a_location, &a, &config.storage).await?;
     let diffs = insights_engine::diff_runs(&catalog, &ctx, (&a_location, &a), (&b_location, &b)).await?;
-    println!("A = {}   B = {}", a.run_id, b.run_id);
+    outln!("A = {}   B = {}", a.run_id, b.run_id);
     let side = |s: Option<(u32, u64)>| s.map_or("-".to_string(), |(v, r)| format!("v{v} {} rows", thousands(r)));
     for d in &diffs {
         let mark = if d.changed() { "changed" } else { "same   " };
-        print!("{mark} {:<24} {} -> {}", d.name, side(d.a), side(d.b));
+        out!("{mark} {:<24} {} -> {}", d.name, side(d.a), side(d.b));
         if d.only_in_a + d.only_in_b > 0 {
-            print!("; keys only in A: {}, only in B: {}", d.only_in_a, d.only_in_b);
+            out!("; keys only in A: {}, only in B: {}", d.only_in_a, d.only_in_b);
         }
         let mut largest: Vec<&(String, f64)> = d.largest.iter().filter(|(_, x)| *x > 0.0).collect();
         largest.sort_by(|x, y| y.1.total_cmp(&x.1));
         if !largest.is_empty() {
             let shown: Vec<String> = largest.iter().take(3).map(|(c, x)| format!("{c} {x:.6}")).collect();
-            print!("; largest differences: {}", shown.join(", "));
+            out!("; largest differences: {}", shown.join(", "));
         }
-        println!();
+        outln!();
     }
     let changed = diffs.iter().filter(|d| d.changed()).count();
-    println!("{changed} of {} tables changed", diffs.len());
+    outln!("{changed} of {} tables changed", diffs.len());
     Ok(())
 }
 
@@ -465,12 +468,12 @@ async fn show(sql_dir: Option<PathBuf>, name: &str, config: &Config) -> Result<(
     let catalog = load_catalog(sql_dir)?;
     let model = catalog.get(name)?;
     let params = catalog.resolve_params(&config.params, &[])?;
-    println!("{}", model.sql.trim_end());
-    println!();
+    outln!("{}", model.sql.trim_end());
+    outln!();
     let planned = insights_engine::plan_catalog(&catalog, &params).await;
     let entry = planned.iter().find(|p| p.model.name() == name).expect("every model is planned");
     match &entry.plan {
-        Ok(plan) => println!("-- plan\n{}", plan.display_indent()),
+        Ok(plan) => outln!("-- plan\n{}", plan.display_indent()),
         Err(message) => bail!("{message}"),
     }
     Ok(())
@@ -482,16 +485,16 @@ async fn check(sql_dir: Option<PathBuf>, config: &Config) -> Result<()> {
     let mut problems: Vec<String> = Vec::new();
     for planned in insights_engine::plan_catalog(&catalog, &params).await {
         match &planned.plan {
-            Ok(_) => println!("ok     {} v{}", planned.model.name(), planned.model.version()),
+            Ok(_) => outln!("ok     {} v{}", planned.model.name(), planned.model.version()),
             Err(message) => {
-                println!("error  {} v{}", planned.model.name(), planned.model.version());
+                outln!("error  {} v{}", planned.model.name(), planned.model.version());
                 problems.push(message.clone());
             }
         }
     }
     problems.extend(catalog.verify_lock()?.iter().map(ToString::to_string));
     if problems.is_empty() {
-        println!("catalog ok: {} files planned, {} in step", catalog.models.len(), insights_catalog::LOCK_FILE);
+        outln!("catalog ok: {} files planned, {} in step", catalog.models.len(), insights_catalog::LOCK_FILE);
         return Ok(());
     }
     for problem in &problems {
@@ -549,27 +552,27 @@ fn new_insight(sql_dir: Option<PathBuf>, name: &str, from: Option<&str>) -> Resu
         ),
     };
     std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
-    println!("created {}", path.display());
-    println!("next: edit it, `insights check`, then `insights run --only {name}`");
+    outln!("created {}", path.display());
+    outln!("next: edit it, `insights check`, then `insights run --only {name}`");
     Ok(())
 }
 
 fn list(sql_dir: Option<PathBuf>) -> Result<()> {
     let catalog = load_catalog(sql_dir)?;
-    println!("catalog: {}", catalog.dir.display());
+    outln!("catalog: {}", catalog.dir.display());
     for model in catalog.insights() {
-        println!();
-        println!("{} v{}  ({})", model.name(), model.version(), model.path.display());
-        println!("  {}", model.summary());
+        outln!();
+        outln!("{} v{}  ({})", model.name(), model.version(), model.path.display());
+        outln!("  {}", model.summary());
         for param in &model.params {
-            println!("  param {}: {} = {}  -- {}", param.name, param.ty.name(), param.default, param.description);
+            outln!("  param {}: {} = {}  -- {}", param.name, param.ty.name(), param.default, param.description);
         }
         let reads: Vec<&str> = model.dependencies.iter().map(String::as_str).collect();
-        println!("  reads: {}", reads.join(", "));
+        outln!("  reads: {}", reads.join(", "));
     }
     let staging: Vec<String> = catalog.staging().map(|m| format!("{} v{}", m.name(), m.version())).collect();
-    println!();
-    println!("staging views: {}", staging.join(", "));
+    outln!();
+    outln!("staging views: {}", staging.join(", "));
     Ok(())
 }
 

@@ -2,16 +2,35 @@
 //! The binary is glue: argument parsing and printing; the work lives in the
 //! library crates.
 
+/// `print!` to stdout that ends quietly on a closed pipe (see `stdout.rs`).
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::stdout::write(format_args!($($arg)*)) };
+}
+
+/// `println!` to stdout that ends quietly on a closed pipe (see `stdout.rs`).
+macro_rules! outln {
+    () => { $crate::stdout::write(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::stdout::write(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+mod baseline;
 mod bench;
 mod cli;
 mod commands;
 mod config;
 mod logging;
 mod shell;
+mod stdout;
 
 use std::process::ExitCode;
 
 use clap::Parser;
+
+/// mimalloc, as datafusion-cli uses: with the system allocator, the many
+/// threads of a query fragment the heap, and a run under `--memory-limit`
+/// held far more resident memory than its pool accounted for.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
@@ -30,6 +49,7 @@ fn main() -> ExitCode {
             ExitCode::from(130)
         }
         Some(Ok(())) => ExitCode::SUCCESS,
+        Some(Err(error)) if stdout::is_broken_pipe(&error) => ExitCode::SUCCESS,
         Some(Err(error)) => {
             eprintln!("error: {error}");
             let mut previous = error.to_string();

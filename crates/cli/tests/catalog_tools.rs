@@ -167,3 +167,21 @@ fn diff_shows_which_tables_changed_between_two_runs() {
     let err = insights(dir.path(), &["diff", "nope", "latest", "--output", "out"]).err();
     assert!(err.contains("no run `nope`"), "{err}");
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_the_listing_quietly() {
+    // `insights list | head -1`: the pipe closes before the listing is
+    // written; the command ends with success and without a panic.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_insights"))
+        .arg("list")
+        .current_dir(repo())
+        .env_remove("INSIGHTS_SQL")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success() && !stderr.contains("panicked"), "{:?}\n{stderr}", output.status);
+}

@@ -97,6 +97,7 @@ async fn build(
             }
             writer.write(&as_stored(&batch)?)?;
         }
+        writer.finish_open_months()?;
     }
     writer.close()?;
     std::fs::remove_dir_all(&staging_dir).map_err(|source| IngestError::Write { path: staging_dir.clone(), source })?;

@@ -27,11 +27,13 @@ pub(crate) struct MonthWriter {
     properties: WriterProperties,
     /// Per month: its file and the writer of that file.
     writers: BTreeMap<String, (PathBuf, ArrowWriter<File>)>,
+    /// Months whose file is finished, by `finish_open_months`.
+    finished: BTreeMap<String, PathBuf>,
 }
 
 impl MonthWriter {
     pub fn new(dir: PathBuf, file_name: &'static str, properties: WriterProperties) -> Self {
-        Self { dir, file_name, properties, writers: BTreeMap::new() }
+        Self { dir, file_name, properties, writers: BTreeMap::new(), finished: BTreeMap::new() }
     }
 
     pub fn write(&mut self, batch: &RecordBatch) -> Result<(), IngestError> {
@@ -48,6 +50,12 @@ impl MonthWriter {
                 None => "unknown".into(),
             };
             let part = if whole_batch { batch.clone() } else { take_record_batch(batch, &UInt32Array::from(rows))? };
+            if let Some(path) = self.finished.get(&month) {
+                return Err(IngestError::Config(format!(
+                    "lines of {month} arrived after {} was finished",
+                    path.display()
+                )));
+            }
             if !self.writers.contains_key(&month) {
                 let dir = self.dir.join(format!("year_month={month}"));
                 create_dir(&dir)?;
@@ -61,15 +69,22 @@ impl MonthWriter {
         Ok(())
     }
 
-    /// Finishes every file; returns them in month order.
-    pub fn close(self) -> Result<Vec<PathBuf>, IngestError> {
-        create_dir(&self.dir)?;
-        let mut files = Vec::new();
-        for (path, writer) in self.writers.into_values() {
+    /// Finishes the files open now, freeing their buffered row groups, when
+    /// the caller knows their months are complete (curation delivers one
+    /// month at a time). Lines of those months are then an error.
+    pub fn finish_open_months(&mut self) -> Result<(), IngestError> {
+        for (month, (path, writer)) in std::mem::take(&mut self.writers) {
             writer.close()?;
-            files.push(path);
+            self.finished.insert(month, path);
         }
-        Ok(files)
+        Ok(())
+    }
+
+    /// Finishes every file; returns them in month order.
+    pub fn close(mut self) -> Result<Vec<PathBuf>, IngestError> {
+        create_dir(&self.dir)?;
+        self.finish_open_months()?;
+        Ok(self.finished.into_values().collect())
     }
 }
 

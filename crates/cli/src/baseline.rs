@@ -1,0 +1,173 @@
+//! The same-run baseline of `insights bench`: the catalog's SQL on DuckDB,
+//! an embedded single-node SQL engine, over the curated layer a bench run
+//! just wrote. Timing both on the same machine in the same run turns noisy
+//! seconds into a ratio that means something ("beat a single-node engine").
+//!
+//! The work is done by `bench/duckdb_baseline.py` (embedded in this binary);
+//! this module writes its plan: the tables to read, and every staging view
+//! and insight in dependency order with its parameters bound as literals.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use insights_catalog::{Catalog, ModelKind, ParamType};
+use insights_engine::Manifest;
+use serde::Deserialize;
+
+const SCRIPT: &str = include_str!("../../../bench/duckdb_baseline.py");
+
+/// What the script reports.
+#[derive(Debug, Deserialize)]
+pub struct BaselineResult {
+    pub engine: String,
+    pub insights: Vec<BaselineInsight>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct BaselineInsight {
+    pub name: String,
+    pub seconds: f64,
+    pub rows: u64,
+}
+
+/// Checks, before any data is generated, that `python` can import duckdb.
+pub fn check_python(python: &Path) -> Result<()> {
+    let imports =
+        Command::new(python).args(["-c", "import duckdb"]).output().map(|out| out.status.success()).unwrap_or(false);
+    if !imports {
+        bail!(
+            "the DuckDB baseline needs a Python with the duckdb module, and {} has none \
+             (run scripts/setup-bench-tools, pass --python FILE, or --baseline none)",
+            python.display()
+        );
+    }
+    Ok(())
+}
+
+/// A prepared baseline run: the command to time and where it reports.
+pub struct Baseline {
+    pub command: Command,
+    result: PathBuf,
+}
+
+impl Baseline {
+    /// Writes the script and its plan into `work` for the run committed in
+    /// `output`, with `threads` threads and an optional memory limit.
+    pub fn prepare(
+        python: &Path,
+        catalog: &Catalog,
+        output: &Path,
+        work: &Path,
+        threads: usize,
+        memory_limit: Option<&str>,
+    ) -> Result<Self> {
+        let manifest = Manifest::load(output)?;
+        let dir = work.join("duckdb");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("tables"))?;
+        let models: Vec<serde_json::Value> = catalog
+            .models
+            .iter()
+            .filter(|model| model.kind != ModelKind::Curation)
+            .map(|model| {
+                let values = manifest.parameters.get(model.name());
+                let literals: Vec<(String, String)> = model
+                    .params
+                    .iter()
+                    .map(|spec| {
+                        let value =
+                            values.and_then(|v| v.get(&spec.name)).cloned().unwrap_or_else(|| spec.default.to_json());
+                        (spec.name.clone(), sql_literal(spec.ty, &value))
+                    })
+                    .collect();
+                serde_json::json!({
+                    "name": model.name(),
+                    "kind": if model.kind == ModelKind::Staging { "staging" } else { "insight" },
+                    "path": model.path,
+                    "sql": bind(&model.sql, &literals),
+                })
+            })
+            .collect();
+        let run = output.join(format!("runs/{}", manifest.run_id));
+        let result = dir.join("result.json");
+        let plan = serde_json::json!({
+            "transactions": output.join(&manifest.curated).join(insights_ingest::TRANSACTIONS_DIR).join("*/*.parquet"),
+            "category_rules": run.join("seeds/category_rules.parquet"),
+            "threads": threads,
+            "memory_limit": memory_limit,
+            "scratch": dir.join("spill"),
+            "output": dir.join("tables"),
+            "result": result,
+            "models": models,
+        });
+        let plan_path = dir.join("plan.json");
+        std::fs::write(&plan_path, serde_json::to_string_pretty(&plan)?)?;
+        let script = dir.join("duckdb_baseline.py");
+        std::fs::write(&script, SCRIPT)?;
+        let mut command = Command::new(python);
+        command.arg(script).arg(plan_path);
+        Ok(Baseline { command, result })
+    }
+
+    /// Reads what the script reported, after it ran.
+    pub fn result(&self) -> Result<BaselineResult> {
+        let text = std::fs::read_to_string(&self.result)
+            .with_context(|| format!("the DuckDB baseline wrote no {}", self.result.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("{} is not the baseline's result", self.result.display()))
+    }
+}
+
+/// A parameter value as a typed SQL literal (`cast(… as …)` reads the same
+/// in DuckDB and DataFusion, NULL included).
+fn sql_literal(ty: ParamType, value: &serde_json::Value) -> String {
+    let sql_type = match ty {
+        ParamType::Int => "bigint",
+        ParamType::Float => "double",
+        ParamType::Text => "varchar",
+        ParamType::Date => "date",
+        ParamType::Bool => "boolean",
+    };
+    match value {
+        serde_json::Value::Null => format!("cast(null as {sql_type})"),
+        serde_json::Value::String(text) => format!("cast('{}' as {sql_type})", text.replace('\'', "''")),
+        other => format!("cast({other} as {sql_type})"),
+    }
+}
+
+/// Replaces each `$name` placeholder of `literals` in `sql` by its literal.
+fn bind(sql: &str, literals: &[(String, String)]) -> String {
+    let mut bound = String::with_capacity(sql.len());
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        bound.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let name_len = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
+        match literals.iter().find(|(name, _)| name == &after[..name_len]) {
+            Some((_, literal)) => bound.push_str(literal),
+            None => bound.push_str(&rest[at..at + 1 + name_len]),
+        }
+        rest = &after[name_len..];
+    }
+    bound.push_str(rest);
+    bound
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binds_known_placeholders_as_typed_literals() {
+        let literals = vec![
+            ("min".to_string(), sql_literal(ParamType::Int, &serde_json::json!(50))),
+            ("as_of".to_string(), sql_literal(ParamType::Date, &serde_json::Value::Null)),
+            ("label".to_string(), sql_literal(ParamType::Text, &serde_json::json!("it's"))),
+        ];
+        assert_eq!(
+            bind("where n >= $min and d = coalesce($as_of, d) and l = $label and $other", &literals),
+            "where n >= cast(50 as bigint) and d = coalesce(cast(null as date), d) \
+             and l = cast('it''s' as varchar) and $other"
+        );
+    }
+}
