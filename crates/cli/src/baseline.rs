@@ -52,17 +52,17 @@ pub struct Baseline {
 }
 
 impl Baseline {
-    /// Writes the script and its plan into `work` for the run committed in
-    /// `output`, with `threads` threads and an optional memory limit.
+    /// Writes the script and its plan into `work` for the run `manifest`
+    /// committed in `output`, with `threads` threads and an optional memory
+    /// limit.
     pub fn prepare(
         python: &Path,
         catalog: &Catalog,
-        output: &Path,
+        (output, manifest): (&Path, &Manifest),
         work: &Path,
         threads: usize,
         memory_limit: Option<&str>,
     ) -> Result<Self> {
-        let manifest = Manifest::load(output)?;
         let dir = work.join("duckdb");
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("tables"))?;

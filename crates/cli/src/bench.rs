@@ -96,8 +96,14 @@ pub fn bench(args: BenchArgs, catalog: &Catalog) -> Result<()> {
             if with_baseline && position == 0 {
                 eprintln!("baseline: DuckDB on the same curated layer, {size} lines");
                 let limit = args.memory_limit.as_deref();
-                let mut baseline =
-                    Baseline::prepare(&args.python, catalog, &output, &args.work, args.parallelism, limit)?;
+                let mut baseline = Baseline::prepare(
+                    &args.python,
+                    catalog,
+                    (&output, &manifest),
+                    &args.work,
+                    args.parallelism,
+                    limit,
+                )?;
                 let (seconds, rss) = measure(&mut baseline.command, &[])?;
                 let result = baseline.result()?;
                 steps.push(step(size, BASELINE_MODE, "insights", seconds, rss));
@@ -286,14 +292,14 @@ fn write_results(
     );
     for s in steps {
         let rss = if s.peak_rss_mib > 0.0 { format!("{:.0}", s.peak_rss_mib) } else { "".into() };
-        md.push_str(&format!(
-            "| {} | {} | {} | {:.2} | {} | {rss} |\n",
+        md.push_str(&table_row(&[
             insights_ingest::thousands(s.size),
-            s.mode,
-            s.step,
-            s.seconds,
-            insights_ingest::thousands(s.lines_per_second as u64)
-        ));
+            s.mode.clone(),
+            s.step.clone(),
+            format!("{:.2}", s.seconds),
+            insights_ingest::thousands(s.lines_per_second as u64),
+            rss,
+        ]));
     }
     let runs: Vec<&Step> = steps.iter().filter(|s| s.step.starts_with("run")).collect();
     if !runs.is_empty() {
@@ -301,14 +307,13 @@ fn write_results(
         for run in &runs {
             let base = runs.iter().filter(|r| r.mode == run.mode).min_by_key(|r| r.size).expect("one run");
             let per_line = (run.seconds / run.size as f64) / (base.seconds / base.size as f64);
-            md.push_str(&format!(
-                "| {} | {} | {:.2} | {:.2} | {:.2} |\n",
+            md.push_str(&table_row(&[
                 insights_ingest::thousands(run.size),
-                run.mode,
-                run.seconds,
-                run.seconds / 7.0,
-                per_line
-            ));
+                run.mode.clone(),
+                format!("{:.2}", run.seconds),
+                format!("{:.2}", run.seconds / 7.0),
+                format!("{per_line:.2}"),
+            ]));
         }
     }
     if let Some(engine) = baseline_engine {
@@ -323,14 +328,13 @@ fn write_results(
             for ours in
                 steps.iter().filter(|s| s.size == baseline.size && s.step == "insights" && s.mode != BASELINE_MODE)
             {
-                md.push_str(&format!(
-                    "| {} | {} | {:.2} | {:.2} | {:.2} |\n",
+                md.push_str(&table_row(&[
                     insights_ingest::thousands(ours.size),
-                    ours.mode,
-                    ours.seconds,
-                    baseline.seconds,
-                    ours.seconds / baseline.seconds.max(1e-9)
-                ));
+                    ours.mode.clone(),
+                    format!("{:.2}", ours.seconds),
+                    format!("{:.2}", baseline.seconds),
+                    format!("{:.2}", ours.seconds / baseline.seconds.max(1e-9)),
+                ]));
             }
         }
     }
@@ -357,6 +361,11 @@ fn write_results(
     out!("{md}");
     eprintln!("written to {} and bench.json", md_path.display());
     Ok(())
+}
+
+/// One Markdown table row.
+fn table_row(cells: &[String]) -> String {
+    format!("| {} |\n", cells.join(" | "))
 }
 
 /// Default work directory: the system temp dir (data is kept between runs).

@@ -27,8 +27,8 @@ pub(crate) struct MonthWriter {
     properties: WriterProperties,
     /// Per month: its file and the writer of that file.
     writers: BTreeMap<String, (PathBuf, ArrowWriter<File>)>,
-    /// Months whose file is finished, by `finish_open_months`.
-    finished: BTreeMap<String, PathBuf>,
+    /// Per month: its finished files (`finish_open_months`), in order.
+    finished: BTreeMap<String, Vec<PathBuf>>,
 }
 
 impl MonthWriter {
@@ -50,16 +50,15 @@ impl MonthWriter {
                 None => "unknown".into(),
             };
             let part = if whole_batch { batch.clone() } else { take_record_batch(batch, &UInt32Array::from(rows))? };
-            if let Some(path) = self.finished.get(&month) {
-                return Err(IngestError::Config(format!(
-                    "lines of {month} arrived after {} was finished",
-                    path.display()
-                )));
-            }
             if !self.writers.contains_key(&month) {
                 let dir = self.dir.join(format!("year_month={month}"));
                 create_dir(&dir)?;
-                let path = dir.join(self.file_name);
+                // A month already finished (a curation that moves lines to
+                // an earlier month) gets another file beside the first.
+                let path = match self.finished.get(&month).map_or(0, Vec::len) {
+                    0 => dir.join(self.file_name),
+                    n => dir.join(format!("{}-{n}.parquet", self.file_name.trim_end_matches(".parquet"))),
+                };
                 let file = File::create(&path).map_err(|source| IngestError::Write { path: path.clone(), source })?;
                 let writer = ArrowWriter::try_new(file, batch.schema(), Some(self.properties.clone()))?;
                 self.writers.insert(month.clone(), (path, writer));
@@ -70,12 +69,12 @@ impl MonthWriter {
     }
 
     /// Finishes the files open now, freeing their buffered row groups, when
-    /// the caller knows their months are complete (curation delivers one
-    /// month at a time). Lines of those months are then an error.
+    /// the caller expects no more lines of their months (curation delivers
+    /// one month at a time); a later line of one opens another file.
     pub fn finish_open_months(&mut self) -> Result<(), IngestError> {
         for (month, (path, writer)) in std::mem::take(&mut self.writers) {
             writer.close()?;
-            self.finished.insert(month, path);
+            self.finished.entry(month).or_default().push(path);
         }
         Ok(())
     }
@@ -84,10 +83,60 @@ impl MonthWriter {
     pub fn close(mut self) -> Result<Vec<PathBuf>, IngestError> {
         create_dir(&self.dir)?;
         self.finish_open_months()?;
-        Ok(self.finished.into_values().collect())
+        Ok(self.finished.into_values().flatten().collect())
     }
 }
 
 pub(crate) fn create_dir(path: &Path) -> Result<(), IngestError> {
     std::fs::create_dir_all(path).map_err(|source| IngestError::Write { path: path.to_path_buf(), source })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{Int32Array, TimestampMicrosecondArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+
+    use super::*;
+
+    /// Rows with `invoice_ts` (µs) at position 4, as the writer expects.
+    fn batch(timestamps: &[i64]) -> RecordBatch {
+        let mut fields: Vec<Field> = (0..4).map(|i| Field::new(format!("c{i}"), DataType::Int32, false)).collect();
+        fields.push(Field::new("invoice_ts", DataType::Timestamp(TimeUnit::Microsecond, None), false));
+        let mut columns: Vec<Arc<dyn datafusion::arrow::array::Array>> =
+            (0..4).map(|_| Arc::new(Int32Array::from(vec![0; timestamps.len()])) as _).collect();
+        columns.push(Arc::new(TimestampMicrosecondArray::from(timestamps.to_vec())));
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap()
+    }
+
+    #[test]
+    fn a_line_for_a_finished_month_goes_to_another_file_of_that_month() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = MonthWriter::new(dir.path().to_path_buf(), "part-0.parquet", WriterProperties::default());
+        let (january, february) = (1_293_840_000_000_000, 1_296_518_400_000_000); // 2011-01-01, 2011-02-01
+        writer.write(&batch(&[january, january])).unwrap();
+        writer.finish_open_months().unwrap();
+        writer.write(&batch(&[february, january])).unwrap();
+        let files = writer.close().unwrap();
+        let names: Vec<String> =
+            files.iter().map(|f| f.strip_prefix(dir.path()).unwrap().display().to_string()).collect();
+        assert_eq!(
+            names,
+            [
+                "year_month=2011-01/part-0.parquet",
+                "year_month=2011-01/part-0-1.parquet",
+                "year_month=2011-02/part-0.parquet"
+            ]
+        );
+        let rows = |path: &PathBuf| {
+            let file = File::open(path).unwrap();
+            datafusion::parquet::file::reader::FileReader::metadata(
+                &datafusion::parquet::file::serialized_reader::SerializedFileReader::new(file).unwrap(),
+            )
+            .file_metadata()
+            .num_rows()
+        };
+        assert_eq!(files.iter().map(rows).collect::<Vec<_>>(), [2, 1, 1]);
+    }
 }
