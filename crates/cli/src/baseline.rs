@@ -1,11 +1,13 @@
 //! The same-run baseline of `insights bench`: the catalog's SQL on DuckDB,
-//! an embedded single-node SQL engine, over the curated layer a bench run
-//! just wrote. Timing both on the same machine in the same run turns noisy
-//! seconds into a ratio that means something ("beat a single-node engine").
+//! an embedded single-node SQL engine — the curation query over the same
+//! generated input, then every insight. Timing both on the same machine in
+//! the same run turns noisy seconds into a ratio that means something
+//! ("beat a single-node engine").
 //!
 //! The work is done by `bench/duckdb_baseline.py` (embedded in this binary);
-//! this module writes its plan: the tables to read, and every staging view
-//! and insight in dependency order with its parameters bound as literals.
+//! this module writes its plan: the input, the curation query, and every
+//! staging view and insight in dependency order with its parameters bound
+//! as literals.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -21,6 +23,11 @@ const SCRIPT: &str = include_str!("../../../bench/duckdb_baseline.py");
 #[derive(Debug, Deserialize)]
 pub struct BaselineResult {
     pub engine: String,
+    /// The curation query, from the generated input to a curated layer.
+    pub curation_seconds: f64,
+    pub curated_lines: u64,
+    /// The insights, over that layer.
+    pub seconds: f64,
     pub insights: Vec<BaselineInsight>,
 }
 
@@ -53,11 +60,12 @@ pub struct Baseline {
 
 impl Baseline {
     /// Writes the script and its plan into `work` for the run `manifest`
-    /// committed in `output`, with `threads` threads and an optional memory
-    /// limit.
+    /// committed in `output` from the generated `input`, with `threads`
+    /// threads and an optional memory limit.
     pub fn prepare(
         python: &Path,
         catalog: &Catalog,
+        input: &Path,
         (output, manifest): (&Path, &Manifest),
         work: &Path,
         threads: usize,
@@ -91,8 +99,11 @@ impl Baseline {
             .collect();
         let run = output.join(format!("runs/{}", manifest.run_id));
         let result = dir.join("result.json");
+        let curation = catalog.curation.as_ref().context("the catalog has no curation query")?;
         let plan = serde_json::json!({
-            "transactions": output.join(&manifest.curated).join(insights_ingest::TRANSACTIONS_DIR).join("*/*.parquet"),
+            "input": input,
+            "curation": curation.sql,
+            "curated": dir.join("curated"),
             "category_rules": run.join("seeds/category_rules.parquet"),
             "threads": threads,
             "memory_limit": memory_limit,

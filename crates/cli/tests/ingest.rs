@@ -383,3 +383,58 @@ async fn typed_parquet_lines_are_checked_and_quarantined_with_their_values() {
     assert_eq!(util::cells(&raw, "quantity"), [util::Cell::Text("2".into()), util::Cell::Text(String::new())]);
     assert_eq!(util::cells(&raw, "unit_price"), [util::Cell::Text("1.85".into()), util::Cell::Text("3.39".into())]);
 }
+
+#[tokio::test]
+async fn a_large_parquet_file_read_by_several_threads_keeps_every_line_number_and_count() {
+    use datafusion::arrow::array::{Float64Array, Int64Array, StringArray, TimestampMicrosecondArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+    use std::sync::Arc;
+
+    // Large enough to be split into one row range per core; the bad lines
+    // sit in the first and in the last range, the duplicates across them.
+    const ROWS: usize = 150_000;
+    let dir = tempfile::tempdir().unwrap();
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("InvoiceNo", DataType::Utf8, true),
+        Field::new("StockCode", DataType::Utf8, true),
+        Field::new("Description", DataType::Utf8, true),
+        Field::new("Quantity", DataType::Int64, true),
+        Field::new("InvoiceDate", DataType::Timestamp(TimeUnit::Microsecond, None), true),
+        Field::new("UnitPrice", DataType::Float64, true),
+        Field::new("CustomerID", DataType::Float64, true),
+        Field::new("Country", DataType::Utf8, true),
+    ]));
+    let ts = 1_291_191_960_000_000i64; // 2010-12-01 08:26:00
+    let day = 86_400_000_000i64;
+    // Line n (1-based) is row n - 1; line 2 is repeated as the last line.
+    let invoice = |row: usize| if row == ROWS - 1 { "536001".to_string() } else { format!("{}", 536_000 + row) };
+    let stock = |row: usize| if row == 9 { " ".to_string() } else { "85123A".to_string() };
+    let quantity = |row: usize| if row == 139_999 { None } else { Some(6) };
+    let when = |row: usize| ts + (if row == ROWS - 1 { 1 } else { row as i64 % 300 }) * day;
+    let batch = datafusion::arrow::array::RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(StringArray::from((0..ROWS).map(invoice).collect::<Vec<_>>())),
+            Arc::new(StringArray::from((0..ROWS).map(stock).collect::<Vec<_>>())),
+            Arc::new(StringArray::from(vec![Some("WHITE HANGING HEART"); ROWS])),
+            Arc::new(Int64Array::from((0..ROWS).map(quantity).collect::<Vec<_>>())),
+            Arc::new(TimestampMicrosecondArray::from((0..ROWS).map(when).collect::<Vec<_>>())),
+            Arc::new(Float64Array::from(vec![2.55; ROWS])),
+            Arc::new(Float64Array::from(vec![17850.0; ROWS])),
+            Arc::new(StringArray::from(vec![Some("United Kingdom"); ROWS])),
+        ],
+    )
+    .unwrap();
+    let file = std::fs::File::create(dir.path().join("big.parquet")).unwrap();
+    let mut writer = datafusion::parquet::arrow::ArrowWriter::try_new(file, schema, None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+
+    let stdout = ingest(dir.path(), "big.parquet", &[]).ok();
+    assert!(stdout.contains("150,000 raw = 149,997 kept + 1 duplicates + 2 quarantined"), "{stdout}");
+    assert_eq!(
+        quarantine(dir.path()).await,
+        [(10, "stock_code is empty".to_string()), (140_000, "quantity `` is not an integer".to_string())]
+    );
+    assert_eq!(transactions(dir.path()).await, 149_997);
+}

@@ -3,6 +3,7 @@
 //! partitioned by month, and swap it into place only when everything
 //! succeeded.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -15,10 +16,15 @@ use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use futures::StreamExt;
 
 use crate::months::{MonthWriter, create_dir};
-use crate::readers::read_file;
-use crate::sink::{Sink, raw_lines_schema, writer_properties};
+use crate::readers::read_files;
+use crate::sink::{Sink, SourceCounts, progress_bar, raw_lines_schema, writer_properties};
 use crate::summary::{FileSummary, IngestSummary};
 use crate::{IngestError, IngestOptions, InputFile};
+
+/// Threads that read and type the input lines: one per core.
+fn reader_threads() -> usize {
+    std::thread::available_parallelism().map(usize::from).unwrap_or(1)
+}
 
 /// Sub-directory of the curated layer holding `transactions`, partitioned
 /// as `year_month=YYYY-MM/`.
@@ -60,31 +66,66 @@ async fn build(
     let staging_dir = work.join(".staging");
     let quarantine_dir = work.join(QUARANTINE_DIR);
     create_dir(&quarantine_dir)?;
-    let quarantine_path = quarantine_dir.join("part-0.parquet");
 
+    let staging_started = std::time::Instant::now();
     let (sources, staged_months) = {
         let (files, options, staging_dir) = (files.to_vec(), options.clone(), staging_dir.clone());
         tokio::task::spawn_blocking(move || -> Result<_, IngestError> {
-            let mut sink = Sink::create(&staging_dir, &quarantine_path, &options)?;
-            for file in &files {
-                read_file(file, &options, &mut sink)?;
+            // One sink per core: each reader thread stages its own files
+            // and quarantine file, merged by month and source below.
+            let progress = progress_bar(&options);
+            let mut sinks = (0..reader_threads())
+                .map(|thread| {
+                    Sink::create(
+                        &staging_dir.join(format!("thread-{thread}")),
+                        &quarantine_dir.join(format!("part-{thread}.parquet")),
+                        &options,
+                        progress.clone(),
+                    )
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            read_files(&files, &options, &mut sinks)?;
+            let mut sources: Vec<SourceCounts> = Vec::new();
+            let mut months: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
+            for sink in sinks {
+                let (counts, staged) = sink.finish()?;
+                if sources.is_empty() {
+                    sources = counts;
+                } else {
+                    for (total, counts) in sources.iter_mut().zip(counts) {
+                        total.raw_lines += counts.raw_lines;
+                        total.quarantined += counts.quarantined;
+                        total.typed += counts.typed;
+                    }
+                }
+                for file in staged {
+                    let month = file.parent().and_then(|dir| dir.file_name()).map(|m| m.to_string_lossy().into_owned());
+                    months.entry(month.unwrap_or_default()).or_default().push(file);
+                }
             }
-            sink.finish()
+            progress.finish_and_clear();
+            Ok((sources, months.into_values().collect::<Vec<_>>()))
         })
         .await
         .expect("the reader thread does not panic")?
     };
-
+    log::info!("staged {} months in {:.2} s", staged_months.len(), staging_started.elapsed().as_secs_f64());
+    let curation_started = std::time::Instant::now();
     let limit = options.memory_limit.unwrap_or(crate::DEFAULT_MEMORY_LIMIT) as usize;
     let runtime = RuntimeEnvBuilder::new().with_memory_pool(Arc::new(FairSpillPool::new(limit))).build_arc()?;
     let ctx = SessionContext::new_with_config_rt(SessionConfig::new(), runtime);
-    let mut writer = MonthWriter::new(work.join(crate::TRANSACTIONS_DIR), "part-0.parquet", writer_properties());
+    let mut writer = CuratedWriter::start(MonthWriter::new(
+        work.join(crate::TRANSACTIONS_DIR),
+        "part-0.parquet",
+        writer_properties(),
+    ));
     let mut kept = vec![0u64; sources.len()];
     // One month at a time: exact duplicates share their timestamp, so each
     // month de-duplicates alone, in a fraction of the memory of the whole.
     for month in &staged_months {
         ctx.deregister_table("raw_lines")?;
-        ctx.register_parquet("raw_lines", month.to_str().expect("utf-8 path"), ParquetReadOptions::default()).await?;
+        let paths: Vec<&str> = month.iter().map(|path| path.to_str().expect("utf-8 path")).collect();
+        ctx.register_table("raw_lines", ctx.read_parquet(paths, ParquetReadOptions::default()).await?.into_view())?;
         let mut stream = ctx.sql(curation_sql).await?.execute_stream().await?;
         while let Some(batch) = stream.next().await {
             let batch = batch?;
@@ -95,11 +136,12 @@ async fn build(
             for index in source.iter().flatten() {
                 kept[index as usize] += 1;
             }
-            writer.write(&as_stored(&batch)?)?;
+            writer.send(Curated::Lines(as_stored(&batch)?)).await?;
         }
-        writer.finish_open_months()?;
+        writer.send(Curated::MonthDone).await?;
     }
     writer.close()?;
+    log::info!("curated {} months in {:.2} s", staged_months.len(), curation_started.elapsed().as_secs_f64());
     std::fs::remove_dir_all(&staging_dir).map_err(|source| IngestError::Write { path: staging_dir.clone(), source })?;
 
     let files = sources
@@ -118,6 +160,58 @@ async fn build(
     let json = serde_json::to_vec_pretty(&summary).expect("summary serialises");
     std::fs::write(&summary_path, json).map_err(|source| IngestError::Write { path: summary_path, source })?;
     Ok(summary)
+}
+
+/// What the curation loop hands to the [`CuratedWriter`].
+enum Curated {
+    Lines(RecordBatch),
+    /// No more lines of the months written so far are coming.
+    MonthDone,
+}
+
+/// Writes the curated month files on a thread of its own, so that encoding
+/// and compressing one month overlaps the SQL of the next.
+struct CuratedWriter {
+    sender: tokio::sync::mpsc::Sender<Curated>,
+    thread: Option<std::thread::JoinHandle<Result<(), IngestError>>>,
+}
+
+impl CuratedWriter {
+    fn start(mut months: MonthWriter) -> Self {
+        let (sender, mut receiver) = tokio::sync::mpsc::channel(4);
+        let thread = std::thread::spawn(move || {
+            while let Some(message) = receiver.blocking_recv() {
+                match message {
+                    Curated::Lines(batch) => months.write(&batch)?,
+                    Curated::MonthDone => months.finish_open_months()?,
+                }
+            }
+            months.close().map(|_| ())
+        });
+        Self { sender, thread: Some(thread) }
+    }
+
+    async fn send(&mut self, message: Curated) -> Result<(), IngestError> {
+        match self.sender.send(message).await {
+            Ok(()) => Ok(()),
+            // The thread stopped on an error: that error.
+            Err(_) => self.join().and(Err(IngestError::Config("the curated writer stopped".into()))),
+        }
+    }
+
+    /// Waits for every file to be written; the writer's first error, if any.
+    fn close(mut self) -> Result<(), IngestError> {
+        let (closed, _) = tokio::sync::mpsc::channel(1);
+        drop(std::mem::replace(&mut self.sender, closed));
+        self.join()
+    }
+
+    fn join(&mut self) -> Result<(), IngestError> {
+        match self.thread.take() {
+            Some(thread) => thread.join().expect("the curated writer does not panic"),
+            None => Ok(()),
+        }
+    }
 }
 
 /// The curation's eight columns in the stored schema. The SQL returns

@@ -84,6 +84,19 @@ struct RejectedLine {
     positions: Option<[usize; 8]>,
 }
 
+/// A spinner with the lines read so far, when `options.progress` asks.
+pub(crate) fn progress_bar(options: &IngestOptions) -> ProgressBar {
+    if options.progress {
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg} {human_pos} lines ({per_sec})").expect("valid template"),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    }
+}
+
 pub(crate) struct Sink {
     parser: LineParser,
     staging: MonthWriter,
@@ -96,23 +109,20 @@ pub(crate) struct Sink {
     rejected: Vec<RejectedLine>,
     pub sources: Vec<SourceCounts>,
     progress: ProgressBar,
+    unreported_lines: u64,
 }
 
 impl Sink {
-    /// Typed lines go below `staging_dir`, one file per month.
-    pub fn create(staging_dir: &Path, quarantine_path: &Path, options: &IngestOptions) -> Result<Self, IngestError> {
+    /// Typed lines go below `staging_dir`, one file per month. Sinks of
+    /// one ingest share its progress bar ([`progress_bar`]).
+    pub fn create(
+        staging_dir: &Path,
+        quarantine_path: &Path,
+        options: &IngestOptions,
+        progress: ProgressBar,
+    ) -> Result<Self, IngestError> {
         let create =
             |path: &Path| File::create(path).map_err(|source| IngestError::Write { path: path.to_path_buf(), source });
-
-        let progress = if options.progress {
-            let bar = ProgressBar::new_spinner();
-            bar.set_style(
-                ProgressStyle::with_template("{spinner} {msg} {human_pos} lines ({per_sec})").expect("valid template"),
-            );
-            bar
-        } else {
-            ProgressBar::hidden()
-        };
         Ok(Self {
             parser: LineParser::new(options)?,
             staging: MonthWriter::new(staging_dir.to_path_buf(), STAGING_FILE, staging_writer_properties()),
@@ -129,6 +139,7 @@ impl Sink {
             rejected: Vec::new(),
             sources: Vec::new(),
             progress,
+            unreported_lines: 0,
         })
     }
 
@@ -136,6 +147,28 @@ impl Sink {
     pub fn start_source(&mut self, name: String) {
         self.progress.set_message(format!("reading {name}"));
         self.sources.push(SourceCounts { name, ..Default::default() });
+    }
+
+    /// Adds, with no lines, the sources `other` started after this sink's
+    /// last, so that a source has the same index in both.
+    pub fn align_sources(&mut self, other: &Sink) {
+        for source in &other.sources[self.sources.len().min(other.sources.len())..] {
+            self.sources.push(SourceCounts { name: source.name.clone(), ..Default::default() });
+        }
+    }
+
+    /// Counts a raw line; the shared progress bar hears of lines in
+    /// thousands, so that parallel sinks do not contend for it.
+    fn count_line(&mut self) {
+        self.current().raw_lines += 1;
+        self.unreported_lines += 1;
+        if self.unreported_lines == 1024 {
+            self.report_progress();
+        }
+    }
+
+    fn report_progress(&mut self) {
+        self.progress.inc(std::mem::take(&mut self.unreported_lines));
     }
 
     fn current(&mut self) -> &mut SourceCounts {
@@ -150,8 +183,7 @@ impl Sink {
         positions: &[usize; 8],
         expected_fields: usize,
     ) -> Result<(), IngestError> {
-        self.current().raw_lines += 1;
-        self.progress.inc(1);
+        self.count_line();
         if fields.len() != expected_fields {
             let reason = format!("expected {expected_fields} fields as in the header, found {}", fields.len());
             return self.reject(line, reason, fields, Some(*positions));
@@ -172,8 +204,7 @@ impl Sink {
         pretyped: Pretyped,
         text: impl FnOnce() -> Vec<String>,
     ) -> Result<(), IngestError> {
-        self.current().raw_lines += 1;
-        self.progress.inc(1);
+        self.count_line();
         match self.parser.parse_pretyped(fields, pretyped) {
             Ok(typed) => self.append(typed),
             Err(reason) => {
@@ -215,8 +246,7 @@ impl Sink {
         fields: &[&str],
         positions: Option<[usize; 8]>,
     ) -> Result<(), IngestError> {
-        self.current().raw_lines += 1;
-        self.progress.inc(1);
+        self.count_line();
         self.reject(line, reason, fields, positions)
     }
 
@@ -288,6 +318,7 @@ impl Sink {
 
     /// Called at the end of each source so quarantined lines carry its name.
     pub fn end_source(&mut self) -> Result<(), IngestError> {
+        self.report_progress();
         self.flush_rejected()
     }
 
@@ -298,7 +329,6 @@ impl Sink {
         self.flush_rejected()?;
         let staged = self.staging.close()?;
         self.quarantine_writer.close()?;
-        self.progress.finish_and_clear();
         Ok((self.sources, staged))
     }
 }

@@ -1,6 +1,7 @@
 //! Parquet exports. Integer quantities, timestamps and float prices are
 //! taken as typed values; every other column is read as text, so one set
 //! of rules types every format. Line numbers are 1-based row numbers.
+//! A file can be read in parts (row ranges), one per thread.
 
 use std::fmt::Write;
 use std::fs::File;
@@ -10,7 +11,10 @@ use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, TimeUnit, TimestampMicrosecondType};
 use datafusion::arrow::util::display::array_value_to_string;
-use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::parquet::arrow::arrow_reader::{
+    ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection, RowSelector,
+};
+use datafusion::parquet::file::metadata::PageIndexPolicy;
 
 use crate::columns::map_columns;
 use crate::parse::{Pretyped, parse_decimal};
@@ -22,22 +26,51 @@ const QUANTITY: usize = 3;
 const INVOICE_TS: usize = 4;
 const UNIT_PRICE: usize = 5;
 
-pub(crate) fn read(file: &InputFile, options: &IngestOptions, sink: &mut Sink) -> Result<(), IngestError> {
+/// Below this many rows a file is read by one thread: starting the others
+/// would cost more than they save.
+const MIN_ROWS_TO_SPLIT: u64 = 64 * 1024;
+
+/// Reads part `part` of `parts` (an equal share of the rows, in order) into
+/// the sink.
+pub(crate) fn read(
+    file: &InputFile,
+    options: &IngestOptions,
+    sink: &mut Sink,
+    (part, parts): (usize, usize),
+) -> Result<(), IngestError> {
     let path = Path::new(&file.name);
     let corrupt = |message: String| IngestError::Corrupt { path: path.to_path_buf(), format: "Parquet", message };
     let handle = File::open(&file.path).map_err(|source| IngestError::Read { path: path.to_path_buf(), source })?;
     if handle.metadata().map(|m| m.len()).unwrap_or(0) == 0 {
         return Err(IngestError::Empty { path: path.to_path_buf() });
     }
-    let builder = ParquetRecordBatchReaderBuilder::try_new(handle).map_err(|e| corrupt(e.to_string()))?;
+    // The page index lets a part skip the pages of rows it does not read.
+    let builder = ParquetRecordBatchReaderBuilder::try_new_with_options(
+        handle,
+        ArrowReaderOptions::new().with_page_index_policy(PageIndexPolicy::Optional),
+    )
+    .map_err(|e| corrupt(e.to_string()))?;
     let header: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
     let positions = map_columns(path, &header, &options.columns)?;
-    if builder.metadata().file_metadata().num_rows() == 0 {
+    let rows = builder.metadata().file_metadata().num_rows().max(0) as u64;
+    if rows == 0 {
         return Err(IngestError::HeaderOnly { path: path.to_path_buf() });
     }
-    let reader = builder.with_batch_size(8192).build().map_err(|e| corrupt(e.to_string()))?;
+    let parts = if rows < MIN_ROWS_TO_SPLIT { 1 } else { parts as u64 };
+    let (start, end) = if (part as u64) < parts {
+        (rows * part as u64 / parts, rows * (part as u64 + 1) / parts)
+    } else {
+        (rows, rows)
+    };
     sink.start_source(file.name.clone());
-    let mut row = 0u64;
+    if start == end {
+        return sink.end_source();
+    }
+    let selection =
+        RowSelection::from(vec![RowSelector::skip(start as usize), RowSelector::select((end - start) as usize)]);
+    let reader =
+        builder.with_batch_size(8192).with_row_selection(selection).build().map_err(|e| corrupt(e.to_string()))?;
+    let mut row = start;
     let mut price_text = String::new();
     for batch in reader {
         let batch = batch.map_err(|e| corrupt(e.to_string()))?;
