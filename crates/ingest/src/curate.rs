@@ -201,9 +201,14 @@ impl CuratedWriter {
 
     /// Waits for every file to be written; the writer's first error, if any.
     fn close(mut self) -> Result<(), IngestError> {
+        self.stop();
+        self.join()
+    }
+
+    /// Tells the thread that nothing more is coming.
+    fn stop(&mut self) {
         let (closed, _) = tokio::sync::mpsc::channel(1);
         drop(std::mem::replace(&mut self.sender, closed));
-        self.join()
     }
 
     fn join(&mut self) -> Result<(), IngestError> {
@@ -211,6 +216,15 @@ impl CuratedWriter {
             Some(thread) => thread.join().expect("the curated writer does not panic"),
             None => Ok(()),
         }
+    }
+}
+
+impl Drop for CuratedWriter {
+    /// On an error elsewhere, the thread stops writing before the work
+    /// directory is removed.
+    fn drop(&mut self) {
+        self.stop();
+        let _ = self.join();
     }
 }
 

@@ -3,10 +3,11 @@
 //! every raw line accounted for.
 //!
 //! Reading is streaming: each input is parsed in fixed-size batches into
-//! typed staging files (one per month), and the cleaning and de-duplication
-//! rules run as SQL (`sql/curated/transactions.sql`) on DataFusion, one
-//! month at a time, so memory does not grow with the size of the input
-//! (beyond what de-duplicating one month needs).
+//! typed staging files (one per month; a Parquet input is split into one
+//! row range per core, read in parallel), and the cleaning and
+//! de-duplication rules run as SQL (`sql/curated/transactions.sql`) on
+//! DataFusion, one month at a time, so memory does not grow with the size
+//! of the input (beyond what de-duplicating one month needs).
 
 mod columns;
 mod curate;
