@@ -326,14 +326,10 @@ async fn deduplication_spills_to_disk_under_a_small_memory_limit() {
     assert!(err.contains("Resources exhausted"), "{err}");
 }
 
-#[tokio::test]
-async fn typed_parquet_lines_are_checked_and_quarantined_with_their_values() {
-    use datafusion::arrow::array::{Float64Array, Int64Array, StringArray, TimestampMicrosecondArray};
+/// The UCI columns as a Parquet export types them, every one nullable.
+fn uci_parquet_schema() -> std::sync::Arc<datafusion::arrow::datatypes::Schema> {
     use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
-    use std::sync::Arc;
-
-    let dir = tempfile::tempdir().unwrap();
-    let schema = Arc::new(Schema::new(vec![
+    std::sync::Arc::new(Schema::new(vec![
         Field::new("InvoiceNo", DataType::Utf8, true),
         Field::new("StockCode", DataType::Utf8, true),
         Field::new("Description", DataType::Utf8, true),
@@ -342,11 +338,27 @@ async fn typed_parquet_lines_are_checked_and_quarantined_with_their_values() {
         Field::new("UnitPrice", DataType::Float64, true),
         Field::new("CustomerID", DataType::Float64, true),
         Field::new("Country", DataType::Utf8, true),
-    ]));
+    ]))
+}
+
+fn write_parquet(path: &Path, batch: &datafusion::arrow::array::RecordBatch) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut writer = datafusion::parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+    writer.write(batch).unwrap();
+    writer.close().unwrap();
+}
+
+#[tokio::test]
+async fn typed_parquet_lines_are_checked_and_quarantined_with_their_values() {
+    use datafusion::arrow::array::{Float64Array, Int64Array, StringArray, TimestampMicrosecondArray};
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().unwrap();
+    let schema = uci_parquet_schema();
     // 2010-12-01 08:26:00 as microseconds since the epoch.
     let ts = 1_291_191_960_000_000i64;
     let batch = datafusion::arrow::array::RecordBatch::try_new(
-        schema.clone(),
+        schema,
         vec![
             Arc::new(StringArray::from(vec![Some("536365"), Some("536366"), Some("536367")])),
             Arc::new(StringArray::from(vec![Some("85123A"), Some(" "), Some("71053")])),
@@ -359,10 +371,7 @@ async fn typed_parquet_lines_are_checked_and_quarantined_with_their_values() {
         ],
     )
     .unwrap();
-    let file = std::fs::File::create(dir.path().join("shop.parquet")).unwrap();
-    let mut writer = datafusion::parquet::arrow::ArrowWriter::try_new(file, schema, None).unwrap();
-    writer.write(&batch).unwrap();
-    writer.close().unwrap();
+    write_parquet(&dir.path().join("shop.parquet"), &batch);
 
     let stdout = ingest(dir.path(), "shop.parquet", &[]).ok();
     assert!(stdout.contains("3 raw = 1 kept + 0 duplicates + 2 quarantined"), "{stdout}");
@@ -387,23 +396,13 @@ async fn typed_parquet_lines_are_checked_and_quarantined_with_their_values() {
 #[tokio::test]
 async fn a_large_parquet_file_read_by_several_threads_keeps_every_line_number_and_count() {
     use datafusion::arrow::array::{Float64Array, Int64Array, StringArray, TimestampMicrosecondArray};
-    use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
     use std::sync::Arc;
 
     // Large enough to be split into one row range per core; the bad lines
     // sit in the first and in the last range, the duplicates across them.
     const ROWS: usize = 150_000;
     let dir = tempfile::tempdir().unwrap();
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("InvoiceNo", DataType::Utf8, true),
-        Field::new("StockCode", DataType::Utf8, true),
-        Field::new("Description", DataType::Utf8, true),
-        Field::new("Quantity", DataType::Int64, true),
-        Field::new("InvoiceDate", DataType::Timestamp(TimeUnit::Microsecond, None), true),
-        Field::new("UnitPrice", DataType::Float64, true),
-        Field::new("CustomerID", DataType::Float64, true),
-        Field::new("Country", DataType::Utf8, true),
-    ]));
+    let schema = uci_parquet_schema();
     let ts = 1_291_191_960_000_000i64; // 2010-12-01 08:26:00
     let day = 86_400_000_000i64;
     // Line n (1-based) is row n - 1; line 2 is repeated as the last line.
@@ -412,7 +411,7 @@ async fn a_large_parquet_file_read_by_several_threads_keeps_every_line_number_an
     let quantity = |row: usize| if row == 139_999 { None } else { Some(6) };
     let when = |row: usize| ts + (if row == ROWS - 1 { 1 } else { row as i64 % 300 }) * day;
     let batch = datafusion::arrow::array::RecordBatch::try_new(
-        schema.clone(),
+        schema,
         vec![
             Arc::new(StringArray::from((0..ROWS).map(invoice).collect::<Vec<_>>())),
             Arc::new(StringArray::from((0..ROWS).map(stock).collect::<Vec<_>>())),
@@ -425,10 +424,7 @@ async fn a_large_parquet_file_read_by_several_threads_keeps_every_line_number_an
         ],
     )
     .unwrap();
-    let file = std::fs::File::create(dir.path().join("big.parquet")).unwrap();
-    let mut writer = datafusion::parquet::arrow::ArrowWriter::try_new(file, schema, None).unwrap();
-    writer.write(&batch).unwrap();
-    writer.close().unwrap();
+    write_parquet(&dir.path().join("big.parquet"), &batch);
 
     let stdout = ingest(dir.path(), "big.parquet", &[]).ok();
     assert!(stdout.contains("150,000 raw = 149,997 kept + 1 duplicates + 2 quarantined"), "{stdout}");

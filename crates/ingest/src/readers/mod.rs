@@ -18,7 +18,7 @@ pub(crate) fn read_files(files: &[InputFile], options: &IngestOptions, sinks: &m
     let parts = sinks.len();
     for file in files {
         match file.format {
-            Format::Parquet if parts > 1 => std::thread::scope(|scope| {
+            Format::Parquet => std::thread::scope(|scope| {
                 let workers: Vec<_> = sinks
                     .iter_mut()
                     .enumerate()
@@ -26,7 +26,6 @@ pub(crate) fn read_files(files: &[InputFile], options: &IngestOptions, sinks: &m
                     .collect();
                 workers.into_iter().try_for_each(|worker| worker.join().expect("a reader thread does not panic"))
             })?,
-            Format::Parquet => parquet::read(file, options, &mut sinks[0], (0, 1))?,
             Format::Csv => csv_text::read(file, options, &mut sinks[0])?,
             Format::Excel => excel::read(file, options, &mut sinks[0])?,
         }
