@@ -1,21 +1,18 @@
 //! A real cluster for tests: `insights scheduler` and executors as separate
 //! processes on free loopback ports; all stopped when dropped.
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::ports::free_port;
 use super::s3::{ACCESS_KEY, SECRET_KEY};
 
 pub struct Cluster {
     scheduler: Child,
     pub executors: Vec<Child>,
     pub url: String,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// `insights ARGS` as a long-running process in `dir`, with S3 credentials.

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod cluster;
+pub mod ports;
 pub mod s3;
 
 use std::path::{Path, PathBuf};

@@ -2,13 +2,23 @@
 //! ports, with its own data directory; stopped when dropped, also when the
 //! test fails.
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::ports::free_port_with_twin;
+
 pub const ACCESS_KEY: &str = "insights-test-key";
 pub const SECRET_KEY: &str = "insights-test-secret-0123456789";
+
+/// Why a started server did not become ready.
+struct NotReady {
+    what: String,
+    /// The process ended (rather than hanging): worth another try.
+    exited: bool,
+    log: String,
+}
 
 pub struct S3Server {
     child: Child,
@@ -28,30 +38,32 @@ fn weed() -> PathBuf {
         )
 }
 
-/// A port p such that p and p + 10000 (SeaweedFS's gRPC twin) are free.
-fn free_port_pair(taken: &mut Vec<u16>) -> u16 {
-    loop {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        if port > 55_000 || taken.contains(&port) || taken.contains(&(port + 10_000)) {
-            continue;
-        }
-        if TcpListener::bind(("127.0.0.1", port + 10_000)).is_ok() {
-            taken.extend([port, port + 10_000]);
-            return port;
-        }
-    }
-}
-
 impl S3Server {
     /// Starts the server with `buckets` created; waits until S3 answers.
+    /// A server that exits while starting (a port taken meanwhile) is
+    /// started again on other ports.
     pub async fn start(buckets: &[&str]) -> Self {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let mut server = Self::spawn(buckets);
+            match server.wait_ready(buckets[0]).await {
+                Ok(()) => return server,
+                Err(reason) if attempts < 3 && reason.exited => {
+                    eprintln!("S3 server exited while starting, trying other ports:\n{}", reason.log)
+                }
+                Err(reason) => panic!("S3 server did not start: {}\n{}", reason.what, reason.log),
+            }
+        }
+    }
+
+    fn spawn(buckets: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let mut taken = Vec::new();
-        let mut port = || free_port_pair(&mut taken);
+        let port = || free_port_with_twin(10_000);
         let (s3, master, volume, filer, admin, webdav, metrics, iceberg, lance) =
             (port(), port(), port(), port(), port(), port(), port(), port(), port());
         let data = dir.path().display().to_string();
+        let log = std::fs::File::create(dir.path().join("weed.log")).unwrap();
         let child = Command::new(weed())
             .args([
                 "mini".to_string(),
@@ -72,30 +84,41 @@ impl S3Server {
             .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
             .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
             .current_dir(dir.path())
-            .stdout(Stdio::from(std::fs::File::create(dir.path().join("weed.log")).unwrap()))
-            .stderr(Stdio::null())
+            .stdout(Stdio::from(log.try_clone().unwrap()))
+            .stderr(Stdio::from(log))
             .spawn()
             .expect("weed starts");
-        let server = Self { child, endpoint: format!("http://127.0.0.1:{s3}"), _dir: dir };
-        server.wait_ready(buckets[0]).await;
-        server
+        Self { child, endpoint: format!("http://127.0.0.1:{s3}"), _dir: dir }
     }
 
-    async fn wait_ready(&self, bucket: &str) {
+    /// Waits until a write to `bucket` succeeds, the server exits, or 90 s
+    /// pass.
+    async fn wait_ready(&mut self, bucket: &str) -> Result<(), NotReady> {
         let deadline = Instant::now() + Duration::from_secs(90);
-        let address = self.endpoint.trim_start_matches("http://").to_string();
-        while TcpStream::connect(&address).is_err() {
-            assert!(Instant::now() < deadline, "S3 server did not start");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
         let location = self.location(&format!("s3://{bucket}/.ready"));
+        let address = self.endpoint.trim_start_matches("http://").to_string();
         loop {
-            if location.write("probe", b"ok".to_vec()).await.is_ok() {
-                return;
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(self.not_ready(&format!("weed exited ({status})"), true));
             }
-            assert!(Instant::now() < deadline, "S3 server does not accept writes");
+            // Only a listening server gets a write: the client retries
+            // refused connections for minutes.
+            if TcpStream::connect(&address).is_ok() && location.write("probe", b"ok".to_vec()).await.is_ok() {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(self.not_ready("no write accepted within 90 s", false));
+            }
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
+    }
+
+    /// Why the server is not ready, with the end of its log.
+    fn not_ready(&self, what: &str, exited: bool) -> NotReady {
+        let log = std::fs::read_to_string(self._dir.path().join("weed.log")).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(30).collect();
+        let log = tail.into_iter().rev().collect::<Vec<_>>().join("\n");
+        NotReady { what: what.to_string(), exited, log }
     }
 
     pub fn storage(&self) -> insights_storage::StorageOptions {
