@@ -222,9 +222,10 @@ pub struct BenchArgs {
     /// Where the result tables are written.
     #[arg(long, value_name = "DIR", default_value = "bench/results")]
     pub results: PathBuf,
-    /// The same-run baseline: `duckdb` runs the catalog's SQL on DuckDB, an
-    /// embedded single-node engine, over the first mode's curated layer with
-    /// the same threads and memory limit; `none` skips it.
+    /// The same-run baseline: `duckdb` runs the whole job on DuckDB, an
+    /// embedded single-node engine (the catalog's curation query from the
+    /// same input, then every insight), with the same threads and memory
+    /// limit; `none` skips it.
     #[arg(long, default_value = "duckdb", value_parser = ["duckdb", "none"])]
     pub baseline: String,
     /// Python with the `duckdb` module (`scripts/setup-bench-tools` installs
