@@ -1,5 +1,5 @@
 -- name: product_affinity
--- version: 2
+-- version: 3
 -- description: >
 --   Which products are bought together? Baskets are the distinct
 --   (invoice, product) pairs of sales. One row per pair product_a <
@@ -8,17 +8,14 @@
 --   Products in fewer orders than the threshold cannot qualify and are
 --   dropped before the pairing; a product's orders are `top_products.orders`
 --   (its distinct invoices among sales, the same count as its baskets).
+--   Each order's products are gathered into one sorted list and its pairs
+--   read off that list, instead of joining the baskets to themselves.
 -- key: [product_a, product_b]
 -- chart: {kind: bar, x: product_a, label: [product_a, product_b], y: lift, top: 15, title: Products bought together (top pairs by lift)}
 -- params:
 --   min_pair_orders: {type: int, default: 50, description: the fewest shared orders for a pair to be listed}
 
-with baskets as (
-    select distinct invoice_no, stock_code
-    from sales
-),
-
-order_count as (
+with order_count as (
     select count(distinct invoice_no) as all_orders
     from sales
 ),
@@ -35,23 +32,36 @@ candidate_products as (
     where orders >= $min_pair_orders
 ),
 
--- Products first: the baskets keep their order (lines of an invoice stay
--- together), which keeps the self-join's lookups close in memory.
-candidate_baskets as (
-    select baskets.invoice_no, candidate_products.product_number
-    from candidate_products
-    join baskets on candidate_products.stock_code = baskets.stock_code
+-- One row per order: its distinct candidate products, in number order.
+baskets as (
+    select
+        sales.invoice_no,
+        array_sort(array_distinct(array_agg(candidate_products.product_number))) as products
+    from sales
+    join candidate_products on sales.stock_code = candidate_products.stock_code
+    group by sales.invoice_no
+),
+
+-- Each product of a basket with every later one: the pairs of an order,
+-- each once, without joining the baskets to themselves.
+basket_positions as (
+    select products, unnest(generate_series(1, cast(array_length(products) as bigint) - 1)) as position
+    from baskets
+),
+
+basket_pairs as (
+    select
+        products[position] as number_a,
+        unnest(array_slice(products, position + 1, cast(array_length(products) as bigint))) as number_b
+    from basket_positions
 ),
 
 pairs as (
     select
         -- number_a * 2^32 + number_b
-        basket_a.product_number * 4294967296 + basket_b.product_number as pair_key,
+        number_a * 4294967296 + number_b as pair_key,
         count(*) as pair_orders
-    from candidate_baskets as basket_a
-    join candidate_baskets as basket_b
-        on basket_a.invoice_no = basket_b.invoice_no
-        and basket_a.product_number < basket_b.product_number
+    from basket_pairs
     group by 1
     having count(*) >= $min_pair_orders
 ),

@@ -58,34 +58,20 @@ pub fn bench(args: BenchArgs, catalog: &Catalog) -> Result<()> {
         }
         for (position, &mode) in modes.iter().enumerate() {
             let output = args.work.join(format!("out-{size}-{mode}"));
-            let _ = std::fs::remove_dir_all(&output);
-            eprintln!("{mode}: {size} lines");
-            let mut run = Command::new(&binary);
-            let mut cluster = None;
-            match mode {
-                "standalone" => {
-                    run.arg("run").args(["--parallelism", &args.parallelism.to_string()]);
-                }
-                _ => {
-                    let started = Cluster::start(&binary, &args)?;
-                    run.args(["submit", "--scheduler", &started.url]);
-                    cluster = Some(started);
-                }
+            let mut runs = Vec::new();
+            for repeat in 1..=args.repeat {
+                eprintln!("{mode}: {size} lines (run {repeat} of {})", args.repeat);
+                runs.push(run_once(&binary, &args, catalog, mode, &data, &output)?);
             }
-            run.arg("--sql").arg(&catalog.dir);
-            run.arg("--input").arg(&data).arg("--output").arg(&output).arg("--no-report");
-            if let Some(limit) = &args.memory_limit {
-                run.args(["--memory-limit", limit]);
-            }
-            let pids: Vec<u32> = cluster.as_ref().map(|c| c.pids()).unwrap_or_default();
-            let (seconds, rss) = measure(&mut run, &pids)?;
-            drop(cluster);
-            let manifest = insights_engine::Manifest::load(&output)?;
-            steps.push(step(size, mode, "ingest", manifest.ingest_seconds, 0));
-            steps.push(step(size, mode, "insights", seconds - manifest.ingest_seconds, 0));
-            steps.push(step(size, mode, "run (ingest + insights)", seconds, rss));
+            // The last run's output is the one on disk, for report and baseline.
+            let manifest = runs.last().expect("at least one run").manifest.clone();
+            let peak_rss = runs.iter().map(|r| r.peak_rss).max().unwrap_or(0);
+            let median = median_by(runs, |r| r.seconds);
+            steps.push(step(size, mode, "ingest", median.manifest.ingest_seconds, 0));
+            steps.push(step(size, mode, "insights", median.seconds - median.manifest.ingest_seconds, 0));
+            steps.push(step(size, mode, "run (ingest + insights)", median.seconds, peak_rss));
             let column = format!("{} {mode}", short_count(size));
-            for record in &manifest.insights {
+            for record in &median.manifest.insights {
                 add_insight_seconds(&mut insight_seconds, &record.name, &column, record.seconds);
             }
             let (seconds, rss) = measure(
@@ -94,19 +80,23 @@ pub fn bench(args: BenchArgs, catalog: &Catalog) -> Result<()> {
             )?;
             steps.push(step(size, mode, "report", seconds, rss));
             if with_baseline && position == 0 {
-                eprintln!("baseline: DuckDB on the same input, {size} lines");
-                let limit = args.memory_limit.as_deref();
-                let mut baseline = Baseline::prepare(
-                    &args.python,
-                    catalog,
-                    &data,
-                    (&output, &manifest),
-                    &args.work,
-                    args.parallelism,
-                    limit,
-                )?;
-                let (seconds, rss) = measure(&mut baseline.command, &[])?;
-                let result = baseline.result()?;
+                let mut runs = Vec::new();
+                for repeat in 1..=args.repeat {
+                    eprintln!("baseline: DuckDB on the same input, {size} lines (run {repeat} of {})", args.repeat);
+                    let mut baseline = Baseline::prepare(
+                        &args.python,
+                        catalog,
+                        &data,
+                        (&output, &manifest),
+                        &args.work,
+                        args.parallelism,
+                        args.memory_limit.as_deref(),
+                    )?;
+                    let (seconds, rss) = measure(&mut baseline.command, &[])?;
+                    runs.push((seconds, rss, baseline.result()?));
+                }
+                let peak_rss = runs.iter().map(|(_, rss, _)| *rss).max().unwrap_or(0);
+                let (seconds, _, result) = median_by(runs, |(seconds, _, _)| *seconds);
                 if result.curated_lines != manifest.ingest.kept {
                     eprintln!(
                         "warning: {} curated lines here and {} on {}",
@@ -115,7 +105,7 @@ pub fn bench(args: BenchArgs, catalog: &Catalog) -> Result<()> {
                 }
                 steps.push(step(size, BASELINE_MODE, "ingest", result.curation_seconds, 0));
                 steps.push(step(size, BASELINE_MODE, "insights", result.seconds, 0));
-                steps.push(step(size, BASELINE_MODE, "run (ingest + insights)", seconds, rss));
+                steps.push(step(size, BASELINE_MODE, "run (ingest + insights)", seconds, peak_rss));
                 let column = format!("{} {BASELINE_MODE}", short_count(size));
                 for insight in &result.insights {
                     let ours = manifest.insights.iter().find(|r| r.name == insight.name);
@@ -137,6 +127,53 @@ pub fn bench(args: BenchArgs, catalog: &Catalog) -> Result<()> {
 
 /// The mode column of the baseline's steps.
 const BASELINE_MODE: &str = "duckdb";
+
+/// One timed `run` (standalone) or `submit` (local cluster) of a data set.
+struct Measured {
+    seconds: f64,
+    peak_rss: u64,
+    manifest: insights_engine::Manifest,
+}
+
+fn run_once(
+    binary: &Path,
+    args: &BenchArgs,
+    catalog: &Catalog,
+    mode: &str,
+    data: &Path,
+    output: &Path,
+) -> Result<Measured> {
+    let _ = std::fs::remove_dir_all(output);
+    let mut run = Command::new(binary);
+    let mut cluster = None;
+    match mode {
+        "standalone" => {
+            run.arg("run").args(["--parallelism", &args.parallelism.to_string()]);
+        }
+        _ => {
+            let started = Cluster::start(binary, args)?;
+            run.args(["submit", "--scheduler", &started.url]);
+            cluster = Some(started);
+        }
+    }
+    run.arg("--sql").arg(&catalog.dir);
+    run.arg("--input").arg(data).arg("--output").arg(output).arg("--no-report");
+    if let Some(limit) = &args.memory_limit {
+        run.args(["--memory-limit", limit]);
+    }
+    let pids: Vec<u32> = cluster.as_ref().map(|c| c.pids()).unwrap_or_default();
+    let (seconds, peak_rss) = measure(&mut run, &pids)?;
+    drop(cluster);
+    let manifest = insights_engine::Manifest::load(output)?;
+    Ok(Measured { seconds, peak_rss, manifest })
+}
+
+/// The middle one by `key` (of an even count, the upper middle).
+fn median_by<T>(mut items: Vec<T>, key: impl Fn(&T) -> f64) -> T {
+    items.sort_by(|a, b| key(a).total_cmp(&key(b)));
+    let middle = items.len() / 2;
+    items.swap_remove(middle)
+}
 
 /// Seconds per insight, one column per size and mode.
 type InsightSeconds = Vec<(String, Vec<(String, f64)>)>;
@@ -208,31 +245,44 @@ struct Cluster {
 impl Cluster {
     fn start(binary: &Path, args: &BenchArgs) -> Result<Self> {
         let port = free_port()?;
-        let mut children = Vec::new();
-        let mut work_dirs = Vec::new();
-        let quiet = |c: &mut Command| {
-            c.stdout(Stdio::null()).stderr(Stdio::null());
+        // Dropped on any error below, which stops what has started.
+        let mut cluster =
+            Cluster { url: format!("df://127.0.0.1:{port}"), children: Vec::new(), work_dirs: Vec::new() };
+        // Each service logs to its own file in the work directory, kept
+        // after the run: why an executor went away is read there.
+        let logs = args.work.join("cluster-logs");
+        std::fs::create_dir_all(&logs)?;
+        let log_to = |c: &mut Command, name: &str| -> Result<()> {
+            let log = std::fs::File::create(logs.join(format!("{name}.log")))?;
+            c.stdout(Stdio::null()).stderr(log);
+            Ok(())
         };
         let mut scheduler = Command::new(binary);
         scheduler.args(["scheduler", "--bind", "127.0.0.1", "--port", &port.to_string()]);
-        quiet(&mut scheduler);
-        children.push(scheduler.spawn()?);
+        log_to(&mut scheduler, "scheduler")?;
+        cluster.children.push(scheduler.spawn()?);
+        // An executor that cannot reach the scheduler exits at once, so the
+        // executors start only once the scheduler accepts connections.
+        wait_for_port(port, &mut cluster.children[0], &logs.join("scheduler.log"))?;
         for n in 0..2 {
             let mut executor = Command::new(binary);
             executor.args(["executor", "--bind", "127.0.0.1", "--scheduler", &format!("127.0.0.1:{port}")]);
-            executor.args(["--port", &free_port()?.to_string(), "--grpc-port", &free_port()?.to_string()]);
+            let flight_port = free_port()?;
+            executor.args(["--port", &flight_port.to_string(), "--grpc-port", &free_port()?.to_string()]);
             let work_dir = args.work.join(format!("executor-{n}"));
             executor.args(["--concurrent-tasks", "1"]).arg("--work-dir").arg(&work_dir);
-            work_dirs.push(work_dir);
+            cluster.work_dirs.push(work_dir);
             if let Some(limit) = &args.memory_limit {
                 executor.args(["--memory-limit", limit]);
             }
-            quiet(&mut executor);
-            children.push(executor.spawn()?);
+            let log = format!("executor-{n}");
+            log_to(&mut executor, &log)?;
+            cluster.children.push(executor.spawn()?);
+            // An executor opens its data port once it has registered.
+            let child = cluster.children.last_mut().expect("just pushed");
+            wait_for_port(flight_port, child, &logs.join(format!("{log}.log")))?;
         }
-        // Executors register within a heartbeat.
-        std::thread::sleep(Duration::from_secs(3));
-        Ok(Cluster { url: format!("df://127.0.0.1:{port}"), children, work_dirs })
+        Ok(cluster)
     }
 
     fn pids(&self) -> Vec<u32> {
@@ -250,6 +300,22 @@ impl Drop for Cluster {
             let _ = std::fs::remove_dir_all(dir);
         }
     }
+}
+
+/// Waits until `port` on loopback accepts connections; fails if `child`
+/// exits first or a minute passes, naming its log.
+fn wait_for_port(port: u16, child: &mut Child, log: &Path) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Some(status) = child.try_wait()? {
+            bail!("a cluster service exited ({status}) before it listened on port {port}; see {}", log.display());
+        }
+        if Instant::now() > deadline {
+            bail!("a cluster service did not listen on port {port} within a minute; see {}", log.display());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(())
 }
 
 fn free_port() -> Result<u16> {
@@ -292,12 +358,16 @@ fn write_results(
     let mut md = format!(
         "# Benchmark\n\n{date}; {}; `{profile}` build; seed {}; memory limit {}.\n\
          Wall seconds of the binary as a user runs it (`run` standalone with {} task slots, or `submit` to a local \
-         scheduler + 2 executors × 1 slot); peak RSS summed over its processes.\n\n\
+         scheduler + 2 executors × 1 slot){}; peak RSS summed over its processes.\n\n\
          | lines | mode | step | seconds | lines/s | peak RSS (MiB) |\n|---:|---|---|---:|---:|---:|\n",
         machine(),
         args.seed,
         args.memory_limit.as_deref().unwrap_or("none"),
-        args.parallelism
+        args.parallelism,
+        match args.repeat {
+            1 => String::new(),
+            n => format!(", the median of {n} runs (the baseline's too)"),
+        }
     );
     for s in steps {
         let rss = if s.peak_rss_mib > 0.0 { format!("{:.0}", s.peak_rss_mib) } else { "".into() };
@@ -404,4 +474,16 @@ pub fn default_python() -> PathBuf {
             .join("insights/tools")
     });
     tools.join("bench/bin/python")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median_by;
+
+    #[test]
+    fn median_is_the_middle_run_by_seconds() {
+        assert_eq!(median_by(vec![9.0, 4.0, 6.0], |s| *s), 6.0);
+        assert_eq!(median_by(vec![9.0, 4.0], |s| *s), 9.0);
+        assert_eq!(median_by(vec![5.0], |s| *s), 5.0);
+    }
 }

@@ -166,6 +166,10 @@ pub struct SchedulerArgs {
     /// (default: the bind address).
     #[arg(long, value_name = "HOST")]
     pub external_host: Option<String>,
+    /// Seconds without a heartbeat before an executor counts as lost: its
+    /// tasks run again elsewhere and it is told to stop.
+    #[arg(long, value_name = "SECONDS", default_value_t = insights_engine::DEFAULT_EXECUTOR_TIMEOUT_SECONDS, value_parser = clap::value_parser!(u64).range(5..))]
+    pub executor_timeout: u64,
 }
 
 #[derive(Debug, Args)]
@@ -216,7 +220,12 @@ pub struct BenchArgs {
     /// Seed of the generated data.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Where generated data (kept for the next time) and outputs go.
+    /// Runs of each size and mode (and of the baseline); the tables show
+    /// the median run by wall time, and the highest peak RSS of all.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub repeat: u32,
+    /// Where generated data (kept for the next time), outputs and the local
+    /// cluster's logs (`cluster-logs/`) go.
     #[arg(long, value_name = "DIR", default_value_os_t = crate::bench::default_work())]
     pub work: PathBuf,
     /// Where the result tables are written.

@@ -61,8 +61,13 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
             let external_host = args.external_host.unwrap_or_else(|| args.bind.clone());
             let port = args.port.or(config.cluster.scheduler_port).unwrap_or(50050);
             eprintln!("scheduler listening on {}:{port} (df://{external_host}:{port})", args.bind);
-            let options =
-                SchedulerOptions { bind_host: args.bind, port, external_host, storage: config.storage.clone() };
+            let options = SchedulerOptions {
+                bind_host: args.bind,
+                port,
+                external_host,
+                executor_timeout_seconds: args.executor_timeout,
+                storage: config.storage.clone(),
+            };
             Ok(serve_scheduler(options).await?)
         }
         Command::Executor(args) => executor(args, &config).await,

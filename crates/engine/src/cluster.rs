@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use ballista_core::extension::SessionConfigExt;
+use ballista_core::registry::BallistaFunctionRegistry;
 use ballista_core::{ConfigProducer, RuntimeProducer};
 use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
 use ballista_scheduler::cluster::BallistaCluster;
@@ -18,10 +19,13 @@ use insights_storage::StorageOptions;
 use crate::EngineError;
 use crate::registry::runtime;
 
-/// How often executors report, and how long the scheduler waits before it
-/// gives up on a silent one and reschedules its tasks.
+/// How often executors report (and the scheduler looks for silent ones).
 const HEARTBEAT_SECONDS: u64 = 2;
-const EXECUTOR_TIMEOUT_SECONDS: u64 = 8;
+
+/// Seconds without a heartbeat before an executor counts as lost: long
+/// enough that a heavily loaded machine's late heartbeat does not cost a
+/// working executor (Ballista's own default is 180 s).
+pub const DEFAULT_EXECUTOR_TIMEOUT_SECONDS: u64 = 60;
 
 /// Settings of `insights scheduler`.
 #[derive(Debug, Clone)]
@@ -30,6 +34,9 @@ pub struct SchedulerOptions {
     pub port: u16,
     /// The host name executors and clients use to reach this scheduler.
     pub external_host: String,
+    /// Seconds without a heartbeat before the scheduler gives up on an
+    /// executor and reschedules its tasks.
+    pub executor_timeout_seconds: u64,
     pub storage: StorageOptions,
 }
 
@@ -65,7 +72,7 @@ pub async fn serve_scheduler(options: SchedulerOptions) -> Result<(), EngineErro
         bind_host: options.bind_host.clone(),
         bind_port: options.port,
         external_host: options.external_host.clone(),
-        executor_timeout_seconds: EXECUTOR_TIMEOUT_SECONDS,
+        executor_timeout_seconds: options.executor_timeout_seconds,
         expire_dead_executor_interval_seconds: HEARTBEAT_SECONDS,
         ..SchedulerConfig::default()
     }
@@ -79,6 +86,17 @@ pub async fn serve_scheduler(options: SchedulerOptions) -> Result<(), EngineErro
     }));
     let cluster = BallistaCluster::new_from_config(&config).await.map_err(ballista_error)?;
     start_server(cluster, address, Arc::new(config)).await.map_err(ballista_error)
+}
+
+/// Every function a query may name. Ballista's default executor registry
+/// leaves out DataFusion's nested (array) functions, so a stage that uses
+/// `array_sort` or `array_slice` could not be decoded by the executor.
+fn function_registry() -> BallistaFunctionRegistry {
+    let mut registry = BallistaFunctionRegistry::default();
+    for function in datafusion::functions_nested::all_default_nested_functions() {
+        registry.scalar_functions.insert(function.name().to_string(), function);
+    }
+    registry
 }
 
 /// Runs an executor until the process is stopped.
@@ -97,6 +115,7 @@ pub async fn serve_executor(options: ExecutorOptions) -> Result<(), EngineError>
         work_dir: options.work_dir,
         executor_heartbeat_interval_seconds: HEARTBEAT_SECONDS,
         memory_pool_size: options.memory_limit,
+        override_function_registry: Some(Arc::new(function_registry())),
         override_runtime_producer: Some(runtime_producer),
         override_config_producer: Some(config_producer),
         ..ExecutorProcessConfig::default()

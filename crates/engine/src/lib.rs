@@ -16,7 +16,9 @@ mod run;
 mod session;
 
 pub use check::{PlannedModel, plan_catalog};
-pub use cluster::{ExecutorOptions, SchedulerOptions, serve_executor, serve_scheduler};
+pub use cluster::{
+    DEFAULT_EXECUTOR_TIMEOUT_SECONDS, ExecutorOptions, SchedulerOptions, serve_executor, serve_scheduler,
+};
 pub use diff::{TableDiff, diff_runs};
 pub use error::EngineError;
 pub use manifest::{InsightRecord, MANIFEST_FILE, Manifest};

@@ -69,6 +69,14 @@ impl Engine {
             // must fit one task's share of the pool (product_affinity's
             // basket self-join at 50M lines needs ~2 GB in 2 partitions).
             config = config.with_target_partitions(options.parallelism.max(PARTITIONS_UNDER_MEMORY_LIMIT));
+            // No broadcast joins: Ballista picks one from an estimate before
+            // it has measured the build side, and a broadcast build side is
+            // built whole in every task. product_affinity's basket self-join
+            // is estimated at the number of products (16 K rows at 10M
+            // lines) but holds every basket (7.6 M rows, 450 MB), which
+            // exhausts the pool. Partitioned joins whose build part is large
+            // turn into sort-merge joins, which spill.
+            config = config.with_ballista_broadcast_join_threshold_bytes(0);
         }
         if let Ok(settings) = std::env::var("INSIGHTS_ENGINE_SETTINGS") {
             for setting in settings.split(',').filter(|s| !s.trim().is_empty()) {
@@ -143,6 +151,7 @@ async fn start_in_process(options: &EngineOptions, work_dir: &Path) -> Result<In
         bind_host: LOOPBACK.into(),
         port,
         external_host: LOOPBACK.into(),
+        executor_timeout_seconds: crate::cluster::DEFAULT_EXECUTOR_TIMEOUT_SECONDS,
         storage: options.storage.clone(),
     }))];
     let url = format!("df://{LOOPBACK}:{port}");

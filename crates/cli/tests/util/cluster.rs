@@ -41,7 +41,11 @@ impl Cluster {
     /// under `dir` (which holds the insights.yaml they all read).
     pub fn start(dir: &Path, executors: usize) -> Self {
         let port = free_port();
-        let scheduler = spawn(dir, &["scheduler".into(), "--port".into(), port.to_string()]);
+        // A lost executor is noticed within seconds, so executor-loss tests stay short.
+        let scheduler = spawn(
+            dir,
+            &["scheduler".into(), "--port".into(), port.to_string(), "--executor-timeout".into(), "8".into()],
+        );
         wait_for_port(port);
         let mut cluster = Self { scheduler, executors: Vec::new(), url: format!("df://127.0.0.1:{port}") };
         for index in 0..executors {
