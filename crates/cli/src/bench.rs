@@ -252,18 +252,18 @@ impl Cluster {
         // after the run: why an executor went away is read there.
         let logs = args.work.join("cluster-logs");
         std::fs::create_dir_all(&logs)?;
-        let log_to = |c: &mut Command, name: &str| -> Result<()> {
-            let log = std::fs::File::create(logs.join(format!("{name}.log")))?;
-            c.stdout(Stdio::null()).stderr(log);
-            Ok(())
+        let log_to = |c: &mut Command, name: &str| -> Result<PathBuf> {
+            let path = logs.join(format!("{name}.log"));
+            c.stdout(Stdio::null()).stderr(std::fs::File::create(&path)?);
+            Ok(path)
         };
         let mut scheduler = Command::new(binary);
         scheduler.args(["scheduler", "--bind", "127.0.0.1", "--port", &port.to_string()]);
-        log_to(&mut scheduler, "scheduler")?;
+        let log = log_to(&mut scheduler, "scheduler")?;
         cluster.children.push(scheduler.spawn()?);
         // An executor that cannot reach the scheduler exits at once, so the
         // executors start only once the scheduler accepts connections.
-        wait_for_port(port, &mut cluster.children[0], &logs.join("scheduler.log"))?;
+        wait_for_port(port, &mut cluster.children[0], &log)?;
         for n in 0..2 {
             let mut executor = Command::new(binary);
             executor.args(["executor", "--bind", "127.0.0.1", "--scheduler", &format!("127.0.0.1:{port}")]);
@@ -275,12 +275,11 @@ impl Cluster {
             if let Some(limit) = &args.memory_limit {
                 executor.args(["--memory-limit", limit]);
             }
-            let log = format!("executor-{n}");
-            log_to(&mut executor, &log)?;
+            let log = log_to(&mut executor, &format!("executor-{n}"))?;
             cluster.children.push(executor.spawn()?);
             // An executor opens its data port once it has registered.
             let child = cluster.children.last_mut().expect("just pushed");
-            wait_for_port(flight_port, child, &logs.join(format!("{log}.log")))?;
+            wait_for_port(flight_port, child, &log)?;
         }
         Ok(cluster)
     }
@@ -478,12 +477,20 @@ pub fn default_python() -> PathBuf {
 
 #[cfg(test)]
 mod tests {
-    use super::median_by;
+    use super::{free_port, median_by, wait_for_port};
 
     #[test]
     fn median_is_the_middle_run_by_seconds() {
         assert_eq!(median_by(vec![9.0, 4.0, 6.0], |s| *s), 6.0);
         assert_eq!(median_by(vec![9.0, 4.0], |s| *s), 9.0);
         assert_eq!(median_by(vec![5.0], |s| *s), 5.0);
+    }
+
+    #[test]
+    fn a_service_that_exits_before_it_listens_is_named_with_its_log() {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let log = std::path::Path::new("/tmp/cluster-logs/executor-0.log");
+        let err = wait_for_port(free_port().unwrap(), &mut child, log).unwrap_err().to_string();
+        assert!(err.contains("exited") && err.contains("executor-0.log"), "{err}");
     }
 }

@@ -177,3 +177,12 @@ async fn the_cluster_quarantines_unreadable_parquet_rows_with_reasons() {
     );
     assert_eq!(util::cells(&rows, "source_file")[0], util::Cell::Text("s3://shop/bad/export.parquet".into()));
 }
+
+#[test]
+fn out_of_range_timeouts_and_repeats_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = util::insights(dir.path(), &["scheduler", "--executor-timeout", "2"]).err();
+    assert!(err.contains("invalid value '2' for '--executor-timeout <SECONDS>'") && err.contains("5.."), "{err}");
+    let err = util::insights(dir.path(), &["bench", "--repeat", "0"]).err();
+    assert!(err.contains("invalid value '0' for '--repeat <REPEAT>'") && err.contains("1.."), "{err}");
+}

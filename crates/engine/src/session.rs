@@ -66,15 +66,15 @@ impl Engine {
             // uses (seen at 50M lines under a 4 GiB limit).
             config.options_mut().execution.parquet.schema_force_view_types = false;
             // Smaller pieces: a hash join cannot spill, so its build side
-            // must fit one task's share of the pool (product_affinity's
-            // basket self-join at 50M lines needs ~2 GB in 2 partitions).
+            // must fit one task's share of the pool (product_affinity v2's
+            // basket self-join at 50M lines needed ~2 GB in 2 partitions).
             config = config.with_target_partitions(options.parallelism.max(PARTITIONS_UNDER_MEMORY_LIMIT));
             // No broadcast joins: Ballista picks one from an estimate before
             // it has measured the build side, and a broadcast build side is
-            // built whole in every task. product_affinity's basket self-join
-            // is estimated at the number of products (16 K rows at 10M
-            // lines) but holds every basket (7.6 M rows, 450 MB), which
-            // exhausts the pool. Partitioned joins whose build part is large
+            // built whole in every task. product_affinity v2's basket
+            // self-join was estimated at the number of products (16 K rows
+            // at 10M lines) but held every basket (7.6 M rows, 450 MB),
+            // which exhausted the pool. Partitioned joins whose build part is large
             // turn into sort-merge joins, which spill.
             config = config.with_ballista_broadcast_join_threshold_bytes(0);
         }
