@@ -113,34 +113,25 @@ async fn build(
     let curation_started = std::time::Instant::now();
     let limit = options.memory_limit.unwrap_or(crate::DEFAULT_MEMORY_LIMIT) as usize;
     let runtime = RuntimeEnvBuilder::new().with_memory_pool(Arc::new(FairSpillPool::new(limit))).build_arc()?;
-    let ctx = SessionContext::new_with_config_rt(SessionConfig::new(), runtime);
-    let mut writer = CuratedWriter::start(MonthWriter::new(
-        work.join(crate::TRANSACTIONS_DIR),
-        "part-0.parquet",
-        writer_properties(),
-    ));
+    let curated_dir = work.join(crate::TRANSACTIONS_DIR);
+    create_dir(&curated_dir)?;
+    // One month per core: a month's lines are one staging file per reader
+    // thread, which its query reads and de-duplicates mostly on one thread.
+    // Under a memory limit one at a time, so each month has the whole pool.
+    let months_at_once = if options.memory_limit.is_some() { 1 } else { reader_threads() };
+    let mut months = futures::stream::iter(staged_months.iter().enumerate().map(|(index, staged)| {
+        let ctx = SessionContext::new_with_config_rt(SessionConfig::new(), runtime.clone());
+        let files = MonthWriter::new(curated_dir.clone(), format!("part-{index}.parquet"), writer_properties());
+        curate_month(ctx, curation_sql, staged, files, sources.len())
+    }))
+    .buffer_unordered(months_at_once);
     let mut kept = vec![0u64; sources.len()];
-    // One month at a time: exact duplicates share their timestamp, so each
-    // month de-duplicates alone, in a fraction of the memory of the whole.
-    for month in &staged_months {
-        ctx.deregister_table("raw_lines")?;
-        let paths: Vec<&str> = month.iter().map(|path| path.to_str().expect("utf-8 path")).collect();
-        ctx.register_table("raw_lines", ctx.read_parquet(paths, ParquetReadOptions::default()).await?.into_view())?;
-        let mut stream = ctx.sql(curation_sql).await?.execute_stream().await?;
-        while let Some(batch) = stream.next().await {
-            let batch = batch?;
-            let source = batch
-                .column_by_name("source_file")
-                .ok_or_else(|| IngestError::Config("the curation SQL must return `source_file`".into()))?
-                .as_primitive::<Int32Type>();
-            for index in source.iter().flatten() {
-                kept[index as usize] += 1;
-            }
-            writer.send(Curated::Lines(as_stored(&batch)?)).await?;
+    while let Some(month_kept) = months.next().await {
+        for (total, month) in kept.iter_mut().zip(month_kept?) {
+            *total += month;
         }
-        writer.send(Curated::MonthDone).await?;
     }
-    writer.close()?;
+    drop(months);
     log::info!("curated {} months in {:.2} s", staged_months.len(), curation_started.elapsed().as_secs_f64());
     std::fs::remove_dir_all(&staging_dir).map_err(|source| IngestError::Write { path: staging_dir.clone(), source })?;
 
@@ -162,17 +153,41 @@ async fn build(
     Ok(summary)
 }
 
-/// What the curation loop hands to the [`CuratedWriter`].
-enum Curated {
-    Lines(RecordBatch),
-    /// No more lines of the months written so far are coming.
-    MonthDone,
+/// Runs the curation SQL over one month's staged lines (exact duplicates
+/// share their timestamp, so each month de-duplicates alone, in a fraction
+/// of the memory of the whole) and writes what it keeps to `files`. Returns
+/// the kept lines per source file.
+async fn curate_month(
+    ctx: SessionContext,
+    curation_sql: &str,
+    staged: &[PathBuf],
+    files: MonthWriter,
+    sources: usize,
+) -> Result<Vec<u64>, IngestError> {
+    let paths: Vec<&str> = staged.iter().map(|path| path.to_str().expect("utf-8 path")).collect();
+    ctx.register_table("raw_lines", ctx.read_parquet(paths, ParquetReadOptions::default()).await?.into_view())?;
+    let mut writer = CuratedWriter::start(files);
+    let mut kept = vec![0u64; sources];
+    let mut stream = ctx.sql(curation_sql).await?.execute_stream().await?;
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        let source = batch
+            .column_by_name("source_file")
+            .ok_or_else(|| IngestError::Config("the curation SQL must return `source_file`".into()))?
+            .as_primitive::<Int32Type>();
+        for index in source.iter().flatten() {
+            kept[index as usize] += 1;
+        }
+        writer.send(as_stored(&batch)?).await?;
+    }
+    tokio::task::spawn_blocking(move || writer.close()).await.expect("the curated writer does not panic")?;
+    Ok(kept)
 }
 
-/// Writes the curated month files on a thread of its own, so that encoding
-/// and compressing one month overlaps the SQL of the next.
+/// Writes a month's curated files on a thread of its own, so that encoding
+/// and compressing overlaps the SQL that produces the lines.
 struct CuratedWriter {
-    sender: tokio::sync::mpsc::Sender<Curated>,
+    sender: tokio::sync::mpsc::Sender<RecordBatch>,
     thread: Option<std::thread::JoinHandle<Result<(), IngestError>>>,
 }
 
@@ -180,19 +195,16 @@ impl CuratedWriter {
     fn start(mut months: MonthWriter) -> Self {
         let (sender, mut receiver) = tokio::sync::mpsc::channel(4);
         let thread = std::thread::spawn(move || {
-            while let Some(message) = receiver.blocking_recv() {
-                match message {
-                    Curated::Lines(batch) => months.write(&batch)?,
-                    Curated::MonthDone => months.finish_open_months()?,
-                }
+            while let Some(batch) = receiver.blocking_recv() {
+                months.write(&batch)?;
             }
             months.close().map(|_| ())
         });
         Self { sender, thread: Some(thread) }
     }
 
-    async fn send(&mut self, message: Curated) -> Result<(), IngestError> {
-        match self.sender.send(message).await {
+    async fn send(&mut self, batch: RecordBatch) -> Result<(), IngestError> {
+        match self.sender.send(batch).await {
             Ok(()) => Ok(()),
             // The thread stopped on an error: that error.
             Err(_) => self.join().and(Err(IngestError::Config("the curated writer stopped".into()))),

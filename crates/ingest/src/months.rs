@@ -23,7 +23,7 @@ const INVOICE_TS: usize = 4;
 /// months appear.
 pub(crate) struct MonthWriter {
     dir: PathBuf,
-    file_name: &'static str,
+    file_name: String,
     properties: WriterProperties,
     /// Per month: its file and the writer of that file.
     writers: BTreeMap<String, (PathBuf, ArrowWriter<File>)>,
@@ -32,8 +32,8 @@ pub(crate) struct MonthWriter {
 }
 
 impl MonthWriter {
-    pub fn new(dir: PathBuf, file_name: &'static str, properties: WriterProperties) -> Self {
-        Self { dir, file_name, properties, writers: BTreeMap::new(), finished: BTreeMap::new() }
+    pub fn new(dir: PathBuf, file_name: impl Into<String>, properties: WriterProperties) -> Self {
+        Self { dir, file_name: file_name.into(), properties, writers: BTreeMap::new(), finished: BTreeMap::new() }
     }
 
     pub fn write(&mut self, batch: &RecordBatch) -> Result<(), IngestError> {
@@ -56,7 +56,7 @@ impl MonthWriter {
                 // A month already finished (a curation that moves lines to
                 // an earlier month) gets another file beside the first.
                 let path = match self.finished.get(&month).map_or(0, Vec::len) {
-                    0 => dir.join(self.file_name),
+                    0 => dir.join(&self.file_name),
                     n => dir.join(format!("{}-{n}.parquet", self.file_name.trim_end_matches(".parquet"))),
                 };
                 let file = File::create(&path).map_err(|source| IngestError::Write { path: path.clone(), source })?;
@@ -69,8 +69,8 @@ impl MonthWriter {
     }
 
     /// Finishes the files open now, freeing their buffered row groups, when
-    /// the caller expects no more lines of their months (curation delivers
-    /// one month at a time); a later line of one opens another file.
+    /// the caller expects no more lines of their months; a later line of
+    /// one opens another file.
     pub fn finish_open_months(&mut self) -> Result<(), IngestError> {
         for (month, (path, writer)) in std::mem::take(&mut self.writers) {
             writer.close()?;
