@@ -122,6 +122,42 @@ fn an_unreachable_scheduler_is_a_one_line_error() {
     assert!(err.contains(&format!("cannot reach the scheduler at {scheduler}")), "{err}");
 }
 
+#[test]
+fn a_cluster_without_executors_says_so_while_it_waits() {
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = Cluster::start(dir.path(), 0);
+    let sample = util::repo().join("data/online_retail_sample.csv.gz");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_insights"))
+        .args(["submit", "--scheduler", &cluster.url, "--input", sample.to_str().unwrap(), "--output", "out"])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (lines, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || BufReader::new(stderr).lines().map_while(Result::ok).try_for_each(|l| lines.send(l)));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut seen = String::new();
+    while let Ok(line) = received.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now())) {
+        seen.push_str(&line);
+        seen.push('\n');
+        if line.contains("no executor has run a task") {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        seen.contains(&format!(
+            "is an executor (`insights executor --scheduler …`) running and registered with {}?",
+            cluster.url
+        )),
+        "{seen}"
+    );
+    assert!(!dir.path().join("out/manifest.json").exists());
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_cluster_quarantines_unreadable_parquet_rows_with_reasons() {
     let dir = tempfile::tempdir().unwrap();

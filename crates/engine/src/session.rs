@@ -100,6 +100,7 @@ impl Engine {
                 let ctx = SessionContext::remote_with_state(url, state)
                     .await
                     .map_err(|e| EngineError::Cluster(format!("cannot reach the scheduler at {url}: {e}")))?;
+                wait_for_an_executor(&ctx, url).await?;
                 Ok(Self { ctx, description: url.clone(), work_dir: None, services: Vec::new() })
             }
             None => {
@@ -255,6 +256,32 @@ async fn probe_scheduler(url: &str) -> Result<(), EngineError> {
             Err(unreachable(cause.to_string()))
         }
         Err(_) => Err(unreachable("no answer within 10 s".into())),
+    }
+}
+
+/// How long a job may wait for an executor before the user hears of it.
+const NO_EXECUTOR_WARNING_SECONDS: u64 = 10;
+
+/// Runs a one-row job before the real work. A scheduler without executors
+/// queues jobs for ever (an executor may still join, as in Spark), so the
+/// user is told every few seconds why nothing happens, instead of after an
+/// ingest, or never.
+async fn wait_for_an_executor(ctx: &SessionContext, url: &str) -> Result<(), EngineError> {
+    let probe = async { ctx.sql("select 1 as probe").await?.collect().await };
+    tokio::pin!(probe);
+    let started = std::time::Instant::now();
+    loop {
+        tokio::select! {
+            done = &mut probe => {
+                done.map_err(|e| EngineError::Cluster(format!("the cluster at {url} cannot run a job: {e}")))?;
+                return Ok(());
+            }
+            _ = tokio::time::sleep(std::time::Duration::from_secs(NO_EXECUTOR_WARNING_SECONDS)) => log::warn!(
+                "no executor has run a task for {:.0} s: is an executor (`insights executor --scheduler …`) \
+                 running and registered with {url}? Still waiting.",
+                started.elapsed().as_secs_f64()
+            ),
+        }
     }
 }
 
