@@ -43,7 +43,12 @@ fn main() -> ExitCode {
             _ = tokio::signal::ctrl_c() => None,
         }
     };
-    match runtime.block_on(interruptible) {
+    let outcome = runtime.block_on(interruptible);
+    // Tasks of an in-process executor may outlive an interrupted or failed
+    // run; once they stopped, nothing of that run remains on disk.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(10));
+    insights_engine::remove_unfinished_runs();
+    match outcome {
         None => {
             eprintln!("interrupted");
             ExitCode::from(130)

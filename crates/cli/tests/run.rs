@@ -105,6 +105,41 @@ async fn a_failing_run_keeps_the_previous_results() {
     assert_eq!(runs.len(), 1, "the failed run left a directory behind");
 }
 
+#[test]
+fn an_interrupted_run_leaves_nothing_behind() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let temp = dir.path().join("tmp");
+    std::fs::create_dir_all(&temp).unwrap();
+    let input = util::shared().join("datasets/online_retail.parquet");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_insights"))
+        .args(["run", "--input", input.to_str().unwrap(), "--output", "out", "--no-report"])
+        .current_dir(dir.path())
+        .env("TMPDIR", &temp)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Ctrl-C once the first insight is written, while others are running.
+    let mut seen = String::new();
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        seen.push_str(&line);
+        seen.push('\n');
+        if line.contains("done ") && !seen.contains("interrupting") {
+            seen.push_str("interrupting\n");
+            std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+        }
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{seen}");
+    let runs: Vec<_> = std::fs::read_dir(dir.path().join("out/runs")).map(|d| d.collect()).unwrap_or_default();
+    assert!(runs.is_empty(), "the interrupted run left {runs:?}");
+    assert!(!dir.path().join("out/manifest.json").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(&temp).unwrap().collect();
+    assert!(leftovers.is_empty(), "temporary data left behind: {leftovers:?}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_new_sql_file_is_a_new_insight() {
     let dir = tempfile::tempdir().unwrap();

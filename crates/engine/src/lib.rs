@@ -23,5 +23,5 @@ pub use diff::{TableDiff, diff_runs};
 pub use error::EngineError;
 pub use manifest::{InsightRecord, MANIFEST_FILE, Manifest};
 pub use query::query_session;
-pub use run::{RunOptions, RunReport, SOURCE_TABLES, run, write_curated};
+pub use run::{RunOptions, RunReport, SOURCE_TABLES, remove_unfinished_runs, run, write_curated};
 pub use session::{Engine, EngineOptions};

@@ -67,8 +67,8 @@ pub async fn run(catalog: &Catalog, options: &RunOptions, report: &dyn RunReport
     let output = Location::parse(&options.output, &options.storage)?;
     let run_location = output.join(&format!("runs/{run_id}"));
     let scratch = std::env::temp_dir().join(format!("insights-{run_id}"));
+    let mut unfinished = Unfinished { scratch: scratch.clone(), local_run: run_location.local_path() };
     let result = run_into(catalog, options, report, &run_location, &scratch).await;
-    let _ = std::fs::remove_dir_all(&scratch);
     let RunResult { ingest, ingest_seconds, ingested_on, insights, input_files, engine } = match result {
         Ok(done) => done,
         Err(e) => {
@@ -108,7 +108,42 @@ pub async fn run(catalog: &Catalog, options: &RunOptions, report: &dyn RunReport
     // the top-level manifest, written last, is the commit.
     manifest.commit(&run_location).await?;
     manifest.commit(&output).await?;
+    unfinished.local_run = None;
     Ok(manifest)
+}
+
+/// What a run removes however it ends: its scratch directory, and until it
+/// commits, its local run directory. A run stopped half-way (Ctrl-C drops
+/// its future) leaves neither behind; on object storage, an interrupted
+/// run's objects stay (deleting needs the runtime that is going away), but
+/// no manifest refers to them.
+struct Unfinished {
+    scratch: PathBuf,
+    local_run: Option<PathBuf>,
+}
+
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        let mut leftovers = UNFINISHED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for dir in std::iter::once(&self.scratch).chain(&self.local_run) {
+            let _ = std::fs::remove_dir_all(dir);
+            leftovers.push(dir.clone());
+        }
+    }
+}
+
+/// Directories of runs that ended without a commit, and scratch space. The
+/// in-process executor's tasks may still write into them after the run
+/// gave up, until the runtime stops.
+static UNFINISHED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// Removes, once more, what runs that ended in this process left: call it
+/// after the Tokio runtime stopped, when nothing can write there any more.
+pub fn remove_unfinished_runs() {
+    let leftovers = std::mem::take(&mut *UNFINISHED.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+    for dir in leftovers {
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
 
 struct RunResult {
