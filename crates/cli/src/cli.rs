@@ -125,6 +125,16 @@ pub enum Command {
         #[arg(long, short, env = "INSIGHTS_OUTPUT", value_name = "DIR")]
         output: Option<String>,
     },
+    /// List the runs kept under OUTPUT/runs/ (the latest, committed and
+    /// unfinished ones); `--keep N` removes the older ones.
+    Runs {
+        #[arg(long, short, env = "INSIGHTS_OUTPUT", value_name = "DIR")]
+        output: Option<String>,
+        /// Keep the newest N committed runs (always the latest one) and
+        /// remove the others, and unfinished runs older than 24 hours.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+        keep: Option<u64>,
+    },
     /// Print an insight's SQL and the plan DataFusion makes of it.
     Show {
         /// Insight or staging view name.

@@ -29,6 +29,7 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
         Command::List => list(sql_dir),
         Command::Show { name } => show(sql_dir, &name, &config).await,
         Command::Diff { run_a, run_b, output } => diff(sql_dir, &config, &run_a, &run_b, output).await,
+        Command::Runs { output, keep } => runs(&config, output, keep).await,
         Command::Query { statement, output, format } => query(sql_dir, &config, &statement, output, &format).await,
         Command::Shell { output, format } => shell(sql_dir, &config, output, &format).await,
         Command::Report { output } => report(sql_dir, &config, output).await,
@@ -432,6 +433,45 @@ async fn find_run(
         .await
         .with_context(|| format!("no run `{run}` in {}", output.url))?;
     Ok((output.clone(), manifest))
+}
+
+async fn runs(config: &Config, output: Option<String>, keep: Option<u64>) -> Result<()> {
+    let output_text = output.or_else(|| config.output.clone()).unwrap_or_else(|| "output".to_string());
+    let output = Location::parse(&output_text, &config.storage)?;
+    if let Some(keep) = keep {
+        let removed = insights_engine::prune_runs(&output, keep as usize, chrono::Utc::now())
+            .await
+            .with_context(|| format!("cannot prune the runs in {output_text}"))?;
+        for run in &removed {
+            let what = if run.manifest.is_some() { "committed" } else { "unfinished" };
+            outln!("removed {} ({what})", run.run_id);
+        }
+        outln!("removed {} runs", removed.len());
+    }
+    let runs =
+        insights_engine::list_runs(&output).await.with_context(|| format!("cannot list the runs in {output_text}"))?;
+    if runs.is_empty() {
+        outln!("no runs in {output_text}");
+        return Ok(());
+    }
+    outln!("{:<27} {:<19} {:<10} {:>8}  input", "run", "started (UTC)", "status", "insights");
+    for run in &runs {
+        let started = run.started.map_or("-".to_string(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string());
+        let (status, insights, input) = match &run.manifest {
+            Some(manifest) => (
+                if run.latest { "latest" } else { "committed" },
+                manifest.insights.len().to_string(),
+                match manifest.input_files.as_slice() {
+                    [first, rest @ ..] if !rest.is_empty() => format!("{first} (+{} more)", rest.len()),
+                    files => files.join(""),
+                },
+            ),
+            None => ("unfinished", "-".to_string(), String::new()),
+        };
+        let line = format!("{:<27} {started:<19} {status:<10} {insights:>8}  {input}", run.run_id);
+        outln!("{}", line.trim_end());
+    }
+    Ok(())
 }
 
 async fn diff(

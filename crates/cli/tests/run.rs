@@ -140,6 +140,46 @@ fn an_interrupted_run_leaves_nothing_behind() {
     assert!(leftovers.is_empty(), "temporary data left behind: {leftovers:?}");
 }
 
+#[test]
+fn runs_lists_the_runs_and_keep_prunes_the_old_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        insights(dir.path(), &["run", "--input", &sample(), "--output", "out", "--only", "country_sales"]).ok();
+        ids.push(insights_engine::Manifest::load(&dir.path().join("out")).unwrap().run_id);
+    }
+    // What a crashed run long ago and one running now leave: no manifest.
+    let runs = dir.path().join("out/runs");
+    for id in ["20200101T000000000Z-1", &chrono::Utc::now().format("%Y%m%dT%H%M%S%3fZ-2").to_string()] {
+        std::fs::create_dir_all(runs.join(id).join("tables")).unwrap();
+        std::fs::write(runs.join(id).join("tables/part.parquet"), b"partial").unwrap();
+    }
+    let listed = insights(dir.path(), &["runs", "--output", "out"]).ok();
+    let lines: Vec<&str> = listed.lines().collect();
+    assert_eq!(lines.len(), 6, "{listed}");
+    assert!(lines[1].starts_with("20200101T000000000Z-1") && lines[1].contains("unfinished"), "{listed}");
+    assert!(lines[2].starts_with(&ids[0]) && lines[2].contains(" committed "), "{listed}");
+    assert!(lines[2].contains("online_retail_sample.csv.gz"), "{listed}");
+    assert!(lines[4].starts_with(&ids[2]) && lines[4].contains(" latest "), "{listed}");
+    assert!(lines[5].ends_with(" unfinished        -"), "{listed}");
+
+    let pruned = insights(dir.path(), &["runs", "--output", "out", "--keep", "2"]).ok();
+    let removed =
+        format!("removed 20200101T000000000Z-1 (unfinished)\nremoved {} (committed)\nremoved 2 runs\n", ids[0]);
+    assert!(pruned.starts_with(&removed), "{pruned}");
+    let mut left: Vec<String> =
+        std::fs::read_dir(&runs).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    left.sort();
+    assert_eq!(left.len(), 3, "{left:?}");
+    assert_eq!(left[..2], ids[1..]);
+    assert!(left[2].ends_with("-2"), "the young unfinished run may still be running: {left:?}");
+    // The latest run still reads.
+    insights(dir.path(), &["query", "--output", "out", "select count(*) from country_sales"]).ok();
+    let err = insights(dir.path(), &["runs", "--output", "out", "--keep", "0"]).err();
+    assert!(err.contains("invalid value '0' for '--keep <N>'"), "{err}");
+    assert!(insights(dir.path(), &["runs", "--output", "nowhere"]).ok().contains("no runs in nowhere"));
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_new_sql_file_is_a_new_insight() {
     let dir = tempfile::tempdir().unwrap();

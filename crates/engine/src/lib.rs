@@ -13,6 +13,7 @@ mod params;
 mod query;
 mod registry;
 mod run;
+mod runs;
 mod session;
 
 pub use check::{PlannedModel, plan_catalog};
@@ -24,4 +25,5 @@ pub use error::EngineError;
 pub use manifest::{InsightRecord, MANIFEST_FILE, Manifest};
 pub use query::query_session;
 pub use run::{RunOptions, RunReport, SOURCE_TABLES, remove_unfinished_runs, run, write_curated};
+pub use runs::{RunEntry, UNFINISHED_GRACE_HOURS, list_runs, prune_runs};
 pub use session::{Engine, EngineOptions};
