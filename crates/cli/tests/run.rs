@@ -54,6 +54,8 @@ async fn run_on_the_sample_commits_every_insight_and_leaves_no_temporary_data() 
     assert_eq!(manifest.parameters["top_customers"]["limit"], 100);
     let leftovers: Vec<_> = std::fs::read_dir(&temp).unwrap().collect();
     assert!(leftovers.is_empty(), "temporary data left behind: {leftovers:?}");
+    let shuffle = format!("/dev/shm/insights-{}-shuffle", manifest.run_id);
+    assert!(!Path::new(&shuffle).exists(), "{shuffle} left behind");
     let runs: Vec<_> =
         std::fs::read_dir(dir.path().join("out/runs")).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(runs, [std::ffi::OsString::from(&manifest.run_id)]);
@@ -131,8 +133,16 @@ fn an_interrupted_run_leaves_nothing_behind() {
             std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
         }
     }
+    let pid = child.id();
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130), "{seen}");
+    // Shuffle files in shared memory (`insights-RUN_ID-shuffle`, the run id
+    // ending in the process id) are gone too.
+    let shuffle = format!("-{:05}-shuffle", pid % 100_000);
+    let shared_memory: Vec<_> = std::fs::read_dir("/dev/shm")
+        .map(|d| d.filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    assert!(!shared_memory.iter().any(|name| name.ends_with(&shuffle)), "{shared_memory:?}");
     let runs: Vec<_> = std::fs::read_dir(dir.path().join("out/runs")).map(|d| d.collect()).unwrap_or_default();
     assert!(runs.is_empty(), "the interrupted run left {runs:?}");
     assert!(!dir.path().join("out/manifest.json").exists());

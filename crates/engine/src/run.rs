@@ -67,8 +67,10 @@ pub async fn run(catalog: &Catalog, options: &RunOptions, report: &dyn RunReport
     let output = Location::parse(&options.output, &options.storage)?;
     let run_location = output.join(&format!("runs/{run_id}"));
     let scratch = std::env::temp_dir().join(format!("insights-{run_id}"));
-    let mut unfinished = Unfinished { scratch: scratch.clone(), local_run: run_location.local_path() };
-    let result = run_into(catalog, options, report, &run_location, &scratch).await;
+    let shuffle = crate::session::shuffle_dir(&options.engine, &scratch);
+    let mut unfinished =
+        Unfinished { scratch: vec![scratch.clone(), shuffle.clone()], local_run: run_location.local_path() };
+    let result = run_into(catalog, options, report, &run_location, &scratch, &shuffle).await;
     let RunResult { ingest, ingest_seconds, ingested_on, insights, input_files, engine } = match result {
         Ok(done) => done,
         Err(e) => {
@@ -112,20 +114,20 @@ pub async fn run(catalog: &Catalog, options: &RunOptions, report: &dyn RunReport
     Ok(manifest)
 }
 
-/// What a run removes however it ends: its scratch directory, and until it
-/// commits, its local run directory. A run stopped half-way (Ctrl-C drops
+/// What a run removes however it ends: its scratch and shuffle directories,
+/// and until it commits, its local run directory. A run stopped half-way (Ctrl-C drops
 /// its future) leaves neither behind; on object storage, an interrupted
 /// run's objects stay (deleting needs the runtime that is going away), but
 /// no manifest refers to them.
 struct Unfinished {
-    scratch: PathBuf,
+    scratch: Vec<PathBuf>,
     local_run: Option<PathBuf>,
 }
 
 impl Drop for Unfinished {
     fn drop(&mut self) {
         let mut leftovers = UNFINISHED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        for dir in std::iter::once(&self.scratch).chain(&self.local_run) {
+        for dir in self.scratch.iter().chain(&self.local_run) {
             let _ = std::fs::remove_dir_all(dir);
             leftovers.push(dir.clone());
         }
@@ -161,6 +163,7 @@ async fn run_into(
     report: &dyn RunReport,
     run_location: &Location,
     scratch: &Path,
+    shuffle: &Path,
 ) -> Result<RunResult, EngineError> {
     let selected = catalog.select(&options.only)?;
     let curation = catalog.curation.as_ref().ok_or_else(|| EngineError::Invalid {
@@ -168,7 +171,7 @@ async fn run_into(
         message: "the catalog has no curation query".into(),
     })?;
     let engine_options = EngineOptions { storage: options.storage.clone(), ..options.engine.clone() };
-    let engine = Engine::start(&engine_options, &scratch.join("executor")).await?;
+    let engine = Engine::start(&engine_options, shuffle).await?;
     let ingest_started = Instant::now();
     let (summary, input_files, ingested_on) =
         match ingest_on_cluster_when_possible(&engine, options, run_location, &curation.sql).await? {
