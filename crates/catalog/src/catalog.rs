@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::CatalogError;
-use crate::header::{Header, parse_header};
+use crate::header::{Header, Materialized, parse_header};
 use crate::params::{ParamOverride, ParamSpec, ParamType, Params};
 use crate::sql::{SqlProblem, analyse};
 
@@ -73,6 +73,11 @@ impl Model {
             std::fs::read_to_string(path).map_err(|source| CatalogError::Io { path: path.to_path_buf(), source })?;
         let header_error = |message: String| CatalogError::Header { path: path.to_path_buf(), message };
         let header = parse_header(&sql).map_err(header_error)?;
+        if kind != ModelKind::Staging && header.materialized != Materialized::View {
+            return Err(header_error(
+                "`materialized` is for staging files (sql/staging/); an insight is always a table".into(),
+            ));
+        }
         let params = header
             .params
             .iter()
@@ -375,6 +380,25 @@ mod tests {
         assert_eq!(checksum(&presentation), original);
         assert_ne!(checksum(&base.replace("limit $n", "limit $n + 1")), original);
         assert_ne!(checksum(&base.replace("default: 3", "default: 4")), original);
+    }
+
+    #[test]
+    fn only_staging_files_may_be_materialized() {
+        let dir = tempfile::tempdir().unwrap();
+        let header =
+            "-- name: NAME\n-- version: 1\n-- description: d\n-- materialized: table\nselect * from transactions\n";
+        std::fs::create_dir_all(dir.path().join("staging")).unwrap();
+        std::fs::write(dir.path().join("staging/sales.sql"), header.replace("NAME", "sales")).unwrap();
+        let catalog = Catalog::load(dir.path(), &["transactions"]).unwrap();
+        assert_eq!(catalog.get("sales").unwrap().header.materialized, Materialized::Table);
+        std::fs::write(dir.path().join("top.sql"), header.replace("NAME", "top")).unwrap();
+        let err = Catalog::load(dir.path(), &["transactions"]).unwrap_err().to_string();
+        assert!(err.contains("top.sql") && err.contains("`materialized` is for staging files"), "{err}");
+        std::fs::remove_file(dir.path().join("top.sql")).unwrap();
+        std::fs::write(dir.path().join("staging/sales.sql"), header.replace("NAME", "sales").replace("table", "cache"))
+            .unwrap();
+        let err = Catalog::load(dir.path(), &["transactions"]).unwrap_err().to_string();
+        assert!(err.contains("unknown variant `cache`") && err.contains("view") && err.contains("table"), "{err}");
     }
 
     #[test]

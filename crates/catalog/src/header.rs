@@ -37,6 +37,21 @@ pub struct Header {
     /// How the report should draw this table, when the default is not right.
     #[serde(default)]
     pub chart: Option<ChartSpec>,
+    /// Staging files only: `table` computes the view once per run and lets
+    /// every insight read the stored rows, instead of each recomputing it.
+    #[serde(default)]
+    pub materialized: Materialized,
+}
+
+/// How a staging file is made available to the insights that read it.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Materialized {
+    /// A view: inlined into each query that reads it.
+    #[default]
+    View,
+    /// Written once per run beside its results, then read as a table.
+    Table,
 }
 
 /// One parameter as written in a header.

@@ -14,6 +14,6 @@ mod sql;
 
 pub use catalog::{Catalog, Model, ModelKind};
 pub use error::CatalogError;
-pub use header::{ChartSpec, Columns, Header};
+pub use header::{ChartSpec, Columns, Header, Materialized};
 pub use lock::{LOCK_FILE, LockEntry, LockProblem};
 pub use params::{ParamOverride, ParamSpec, ParamType, ParamValue, Params};

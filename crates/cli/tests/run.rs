@@ -54,6 +54,8 @@ async fn run_on_the_sample_commits_every_insight_and_leaves_no_temporary_data() 
     assert_eq!(manifest.parameters["top_customers"]["limit"], 100);
     let leftovers: Vec<_> = std::fs::read_dir(&temp).unwrap().collect();
     assert!(leftovers.is_empty(), "temporary data left behind: {leftovers:?}");
+    let staging = dir.path().join(format!("out/runs/{}/staging", manifest.run_id));
+    assert!(!staging.exists(), "the materialized staging tables are a cache of the run, removed at its end");
     let shuffle = format!("/dev/shm/insights-{}-shuffle", manifest.run_id);
     assert!(!Path::new(&shuffle).exists(), "{shuffle} left behind");
     let runs: Vec<_> =

@@ -10,12 +10,13 @@ use std::time::Instant;
 use chrono::{SecondsFormat, Utc};
 use datafusion::arrow::array::{AsArray, Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, UInt64Type};
+use datafusion::config::TableParquetOptions;
 use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::error::DataFusionError;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use futures::StreamExt;
-use insights_catalog::{Catalog, Model, Params};
+use insights_catalog::{Catalog, Materialized, Model, Params};
 use insights_ingest::{IngestOptions, TRANSACTIONS_DIR};
 use insights_storage::{Location, StorageOptions};
 use serde::Deserialize;
@@ -195,7 +196,12 @@ async fn run_into(
     let params_of = |model: &Model| options.params.get(model.name()).unwrap_or(&no_params);
     for model in catalog.staging() {
         let df = plan(ctx, model, params_of(model)).await?;
-        ctx.register_table(model.name(), df.into_view())?;
+        match model.header.materialized {
+            Materialized::View => {
+                ctx.register_table(model.name(), df.into_view())?;
+            }
+            Materialized::Table => materialize(ctx, model, df, run_location).await?,
+        }
     }
     // Insights whose inputs are ready run together: a wave holds every
     // insight whose catalog dependencies finished in earlier waves. Jobs in
@@ -220,6 +226,8 @@ async fn run_into(
             records.push(record);
         }
     }
+    // Materialized staging tables are a cache of this run, not results.
+    run_location.join(STAGING_DIR).delete_all().await?;
     let position = |name: &str| selected.iter().position(|m| m.name() == name);
     records.sort_by_key(|record| position(&record.name));
     if options.csv_copies {
@@ -245,6 +253,34 @@ async fn run_into(
         input_files,
         engine: engine.description.clone(),
     })
+}
+
+/// Where materialized staging tables live during a run.
+const STAGING_DIR: &str = "staging";
+
+/// Writes a staging view's rows once, uncompressed (they are read back
+/// within seconds and removed when the insights are done), and registers the
+/// stored table under the view's name.
+async fn materialize(
+    ctx: &SessionContext,
+    model: &Model,
+    df: datafusion::dataframe::DataFrame,
+    run_location: &Location,
+) -> Result<(), EngineError> {
+    let started = Instant::now();
+    let table = run_location.join(&format!("{STAGING_DIR}/{}", model.name()));
+    let insight_error =
+        |source| EngineError::Insight { name: model.name().to_string(), path: model.path.clone(), source };
+    let schema = Arc::new(df.schema().as_arrow().clone());
+    let mut parquet = TableParquetOptions::default();
+    parquet.global.compression = Some("uncompressed".into());
+    df.write_parquet(table.url.as_str(), DataFrameWriteOptions::new(), Some(parquet)).await.map_err(insight_error)?;
+    ensure_table_file(&table, schema).await?;
+    ctx.register_parquet(model.name(), table.url.as_str(), ParquetReadOptions::default())
+        .await
+        .map_err(insight_error)?;
+    log::info!("materialized {} in {:.2} s", model.name(), started.elapsed().as_secs_f64());
+    Ok(())
 }
 
 /// Groups insights so that each depends only on insights of earlier groups
