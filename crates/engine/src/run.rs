@@ -115,11 +115,11 @@ pub async fn run(catalog: &Catalog, options: &RunOptions, report: &dyn RunReport
     Ok(manifest)
 }
 
-/// What a run removes however it ends: its scratch and shuffle directories,
-/// and until it commits, its local run directory. A run stopped half-way (Ctrl-C drops
-/// its future) leaves neither behind; on object storage, an interrupted
-/// run's objects stay (deleting needs the runtime that is going away), but
-/// no manifest refers to them.
+/// What a run removes however it ends: its scratch and shuffle
+/// directories, and until it commits, its local run directory. A run
+/// stopped half-way (Ctrl-C drops its future) leaves none of them behind; on
+/// object storage, an interrupted run's objects stay (deleting needs the
+/// runtime that is going away), but no manifest refers to them.
 struct Unfinished {
     scratch: Vec<PathBuf>,
     local_run: Option<PathBuf>,
