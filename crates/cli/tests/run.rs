@@ -107,6 +107,21 @@ async fn a_failing_run_keeps_the_previous_results() {
     assert!(row_count(&read_parquet(&table).await) > 0);
     let runs: Vec<_> = std::fs::read_dir(dir.path().join("out/runs")).unwrap().collect();
     assert_eq!(runs.len(), 1, "the failed run left a directory behind");
+    // A staging view that fails is named as one.
+    std::fs::remove_file(sql.join("broken.sql")).unwrap();
+    std::fs::write(
+        sql.join("staging/broken_lines.sql"),
+        "-- name: broken_lines\n-- version: 1\n-- description: fails\nselect no_such_column from sales\n",
+    )
+    .unwrap();
+    std::fs::write(
+        sql.join("reads_broken.sql"),
+        "-- name: reads_broken\n-- version: 1\n-- description: reads it\nselect * from broken_lines\n",
+    )
+    .unwrap();
+    let err = insights(dir.path(), &["run", "--sql", "sql", "--input", &sample(), "--output", "out"]).err();
+    assert!(err.contains("staging view `broken_lines`") && err.contains("broken_lines.sql"), "{err}");
+    assert_eq!(insights_engine::Manifest::load(&dir.path().join("out")).unwrap(), before);
 }
 
 #[test]

@@ -7,8 +7,10 @@ pub enum EngineError {
     Catalog(#[from] insights_catalog::CatalogError),
     #[error(transparent)]
     Ingest(#[from] insights_ingest::IngestError),
-    #[error("insight `{name}` ({path}) failed")]
+    #[error("{what} `{name}` ({path}) failed")]
     Insight {
+        /// `insight` or `staging view`.
+        what: &'static str,
         name: String,
         path: PathBuf,
         #[source]

@@ -16,7 +16,7 @@ use datafusion::error::DataFusionError;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use futures::StreamExt;
-use insights_catalog::{Catalog, Materialized, Model, Params};
+use insights_catalog::{Catalog, Materialized, Model, ModelKind, Params};
 use insights_ingest::{IngestOptions, TRANSACTIONS_DIR};
 use insights_storage::{Location, StorageOptions};
 use serde::Deserialize;
@@ -269,16 +269,15 @@ async fn materialize(
 ) -> Result<(), EngineError> {
     let started = Instant::now();
     let table = run_location.join(&format!("{STAGING_DIR}/{}", model.name()));
-    let insight_error =
-        |source| EngineError::Insight { name: model.name().to_string(), path: model.path.clone(), source };
+    let insight_error = model_error(model);
     let schema = Arc::new(df.schema().as_arrow().clone());
     let mut parquet = TableParquetOptions::default();
     parquet.global.compression = Some("uncompressed".into());
-    df.write_parquet(table.url.as_str(), DataFrameWriteOptions::new(), Some(parquet)).await.map_err(insight_error)?;
+    df.write_parquet(table.url.as_str(), DataFrameWriteOptions::new(), Some(parquet)).await.map_err(&insight_error)?;
     ensure_table_file(&table, schema).await?;
     ctx.register_parquet(model.name(), table.url.as_str(), ParquetReadOptions::default())
         .await
-        .map_err(insight_error)?;
+        .map_err(&insight_error)?;
     log::info!("materialized {} in {:.2} s", model.name(), started.elapsed().as_secs_f64());
     Ok(())
 }
@@ -310,16 +309,15 @@ async fn run_insight(
     let started = Instant::now();
     let relative = format!("tables/{}/v{}", model.name(), model.version());
     let table = run_location.join(&relative);
-    let insight_error =
-        |source| EngineError::Insight { name: model.name().to_string(), path: model.path.clone(), source };
+    let insight_error = model_error(model);
     let df = plan(ctx, model, params).await?;
     let schema = Arc::new(df.schema().as_arrow().clone());
     let written =
-        df.write_parquet(table.url.as_str(), DataFrameWriteOptions::new(), None).await.map_err(insight_error)?;
+        df.write_parquet(table.url.as_str(), DataFrameWriteOptions::new(), None).await.map_err(&insight_error)?;
     ensure_table_file(&table, schema).await?;
     ctx.register_parquet(model.name(), table.url.as_str(), ParquetReadOptions::default())
         .await
-        .map_err(insight_error)?;
+        .map_err(&insight_error)?;
     Ok(InsightRecord {
         name: model.name().to_string(),
         version: model.version(),
@@ -377,15 +375,23 @@ pub async fn write_curated(
     }
 }
 
+/// Wraps a query's error with the catalog file it came from.
+fn model_error(model: &Model) -> impl Fn(DataFusionError) -> EngineError + '_ {
+    move |source| EngineError::Insight {
+        what: if model.kind == ModelKind::Staging { "staging view" } else { "insight" },
+        name: model.name().to_string(),
+        path: model.path.clone(),
+        source,
+    }
+}
+
 /// Plans one catalog query with its parameters bound as values.
 async fn plan(
     ctx: &SessionContext,
     model: &Model,
     params: &Params,
 ) -> Result<datafusion::dataframe::DataFrame, EngineError> {
-    let insight_error =
-        |source| EngineError::Insight { name: model.name().to_string(), path: model.path.clone(), source };
-    ctx.sql(&model.sql).await.and_then(|df| df.with_param_values(param_values(params))).map_err(insight_error)
+    ctx.sql(&model.sql).await.and_then(|df| df.with_param_values(param_values(params))).map_err(model_error(model))
 }
 
 /// Registers `transactions` (the run's curated layer, partitioned by
