@@ -198,7 +198,7 @@ async fn run(args: RunArgs, config: &Config, sql_dir: Option<PathBuf>) -> Result
         None if Path::new(SAMPLE_INPUT).exists() => SAMPLE_INPUT.to_string(),
         None => Path::new(BUILT_FROM).join(SAMPLE_INPUT).display().to_string(),
     };
-    let output = args.output.or_else(|| config.output.clone()).unwrap_or_else(|| "output".to_string());
+    let output = config.output_or(args.output);
     let category_rules = config.category_rules.clone().unwrap_or_else(|| catalog.dir.join("category_rules.yaml"));
     let memory_limit = args.memory_limit.clone().or_else(|| config.cluster.memory_limit.clone());
     let mut engine = EngineOptions {
@@ -280,7 +280,7 @@ fn generate(lines: u64, output: &Path, seed: u64, format: Option<&str>) -> Resul
 
 async fn report(sql_dir: Option<PathBuf>, config: &Config, output: Option<String>) -> Result<()> {
     let catalog = load_catalog(sql_dir)?;
-    let output = output.or_else(|| config.output.clone()).unwrap_or_else(|| "output".to_string());
+    let output = config.output_or(output);
     let location = Location::parse(&output, &config.storage)?;
     let summary = insights_report::render_report(&catalog, &location, &config.storage)
         .await
@@ -368,7 +368,7 @@ async fn latest_run_session(
     output: Option<String>,
 ) -> Result<datafusion::prelude::SessionContext> {
     let catalog = load_catalog(sql_dir)?;
-    let output = output.or_else(|| config.output.clone()).unwrap_or_else(|| "output".to_string());
+    let output = config.output_or(output);
     let location = Location::parse(&output, &config.storage)?;
     let manifest = insights_engine::Manifest::read(&location)
         .await
@@ -436,7 +436,7 @@ async fn find_run(
 }
 
 async fn runs(config: &Config, output: Option<String>, keep: Option<u64>) -> Result<()> {
-    let output_text = output.or_else(|| config.output.clone()).unwrap_or_else(|| "output".to_string());
+    let output_text = config.output_or(output);
     let output = Location::parse(&output_text, &config.storage)?;
     if let Some(keep) = keep {
         let removed = insights_engine::prune_runs(&output, keep as usize, chrono::Utc::now())
@@ -482,7 +482,7 @@ async fn diff(
     output: Option<String>,
 ) -> Result<()> {
     let catalog = load_catalog(sql_dir)?;
-    let output = output.or_else(|| config.output.clone()).unwrap_or_else(|| "output".to_string());
+    let output = config.output_or(output);
     let output = Location::parse(&output, &config.storage)?;
     let (a_location, a) = find_run(&output, run_a, &config.storage).await?;
     let (b_location, b) = find_run(&output, run_b, &config.storage).await?;

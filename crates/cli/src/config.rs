@@ -87,6 +87,12 @@ pub struct ExecutorConfig {
 }
 
 impl Config {
+    /// The output location a command works on: its `--output` flag, else the
+    /// file's `output`, else `./output`.
+    pub fn output_or(&self, flag: Option<String>) -> String {
+        flag.or_else(|| self.output.clone()).unwrap_or_else(|| "output".to_string())
+    }
+
     /// Loads `path`, or `./insights.yaml` when no path is given and it exists.
     pub fn load(path: Option<&Path>) -> Result<Self> {
         let path = match path {
