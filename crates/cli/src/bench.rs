@@ -429,7 +429,7 @@ fn write_results(
         }
     }
     if let Some((_, first)) = insights.first() {
-        md.push_str("\nSeconds per insight (concurrent within a dependency wave, so they overlap):\n\n| insight |");
+        md.push_str("\nSeconds per insight (insights run concurrently, so they overlap):\n\n| insight |");
         for (column, _) in first {
             md.push_str(&format!(" {column} |"));
         }

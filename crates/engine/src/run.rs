@@ -203,29 +203,34 @@ async fn run_into(
             Materialized::Table => materialize(ctx, model, df, run_location).await?,
         }
     }
-    // Insights whose inputs are ready run together: a wave holds every
-    // insight whose catalog dependencies finished in earlier waves. Jobs in
-    // flight at once hide Ballista's per-job scheduling latency. On a remote
-    // cluster jobs go one at a time: with several in flight, Ballista 55 can
-    // stall recovering from a lost executor (seen in the executor-kill test).
-    // Under a memory limit too: concurrent jobs split the pool, and a sort
-    // that needs one large allocation then fails (seen at 50M lines).
+    // Each insight starts as soon as the insights it reads are written, so a
+    // long chain (top_products, then product_affinity) does not wait for
+    // unrelated insights. Jobs in flight at once hide Ballista's per-job
+    // scheduling latency. On a remote cluster jobs go one at a time: with
+    // several in flight, Ballista 55 can stall recovering from a lost
+    // executor (seen in the executor-kill test). Under a memory limit too:
+    // concurrent jobs split the pool, and a sort that needs one large
+    // allocation then fails (seen at 50M lines).
     let concurrency = match (&options.engine.scheduler, options.engine.memory_limit) {
         (None, None) => (options.engine.parallelism * 2).max(2),
         _ => 1,
     };
+    let mut order = StartOrder::new(&selected);
+    let mut in_flight = futures::stream::FuturesUnordered::new();
     let mut records = Vec::new();
-    for wave in waves(&selected) {
-        let mut finished = futures::stream::iter(
-            wave.into_iter().map(|model| run_insight(ctx, model, params_of(model), run_location)),
-        )
-        .buffer_unordered(concurrency);
-        while let Some(record) = finished.next().await {
-            let record = record?;
-            report.insight_done(&record);
-            records.push(record);
+    loop {
+        while in_flight.len() < concurrency {
+            let Some(model) = order.next_ready() else { break };
+            in_flight
+                .push(async move { (model.name(), run_insight(ctx, model, params_of(model), run_location).await) });
         }
+        let Some((name, record)) = in_flight.next().await else { break };
+        let record = record?;
+        order.finished(name);
+        report.insight_done(&record);
+        records.push(record);
     }
+    debug_assert!(order.waiting.is_empty(), "the catalog is ordered by dependency, so every insight gets ready");
     // Materialized staging tables are a cache of this run, not results.
     run_location.join(STAGING_DIR).delete_all().await?;
     let position = |name: &str| selected.iter().position(|m| m.name() == name);
@@ -282,24 +287,55 @@ async fn materialize(
     Ok(())
 }
 
-/// Groups insights so that each depends only on insights of earlier groups
-/// (staging views are views, not dependencies to wait for).
-fn waves<'a>(selected: &[&'a Model]) -> Vec<Vec<&'a Model>> {
-    let mut level: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut waves: Vec<Vec<&Model>> = Vec::new();
-    for model in selected {
-        let wave =
-            model.dependencies.iter().filter_map(|dep| level.get(dep.as_str())).map(|l| l + 1).max().unwrap_or(0);
-        level.insert(model.name(), wave);
-        if waves.len() <= wave {
-            waves.resize_with(wave + 1, Vec::new);
-        }
-        waves[wave].push(model);
-    }
-    waves
+/// The order in which insights start: of those whose insight dependencies
+/// are written, first the ones with the longest chain of insights waiting
+/// on them, then the deepest in a chain (its chain has started), then
+/// catalog order. Staging views and sources are not waited for.
+struct StartOrder<'a> {
+    /// Not started yet, with their priority, best first.
+    waiting: Vec<(&'a Model, usize, usize)>,
+    unfinished: std::collections::BTreeSet<&'a str>,
 }
 
-/// Runs one insight: writes its table and registers it for later waves.
+impl<'a> StartOrder<'a> {
+    fn new(selected: &[&'a Model]) -> Self {
+        let names: std::collections::BTreeSet<&str> = selected.iter().map(|model| model.name()).collect();
+        let reads = |model: &Model, other: &str| model.dependencies.contains(other) && names.contains(other);
+        // `selected` lists dependencies first, so one pass each way settles
+        // the depth (insights above) and the height (insights below).
+        let mut depth: BTreeMap<&str, usize> = BTreeMap::new();
+        for model in selected {
+            let above = selected.iter().filter(|other| reads(model, other.name())).map(|other| depth[other.name()] + 1);
+            depth.insert(model.name(), above.max().unwrap_or(0));
+        }
+        let mut height: BTreeMap<&str, usize> = BTreeMap::new();
+        for model in selected.iter().rev() {
+            let below =
+                selected.iter().filter(|other| reads(other, model.name())).map(|other| height[other.name()] + 1);
+            height.insert(model.name(), below.max().unwrap_or(0));
+        }
+        let mut waiting: Vec<_> =
+            selected.iter().map(|model| (*model, height[model.name()], depth[model.name()])).collect();
+        // Stable: equal priorities keep the catalog order.
+        waiting.sort_by_key(|(_, height, depth)| std::cmp::Reverse((*height, *depth)));
+        Self { waiting, unfinished: names }
+    }
+
+    /// Takes the best insight whose insight dependencies have finished.
+    fn next_ready(&mut self) -> Option<&'a Model> {
+        let unfinished = &self.unfinished;
+        let ready = |model: &Model| !model.dependencies.iter().any(|dep| unfinished.contains(dep.as_str()));
+        let position = self.waiting.iter().position(|(model, _, _)| ready(model))?;
+        Some(self.waiting.remove(position).0)
+    }
+
+    fn finished(&mut self, name: &str) {
+        self.unfinished.remove(name);
+    }
+}
+
+/// Runs one insight: writes its table and registers it for the insights
+/// that read it.
 async fn run_insight(
     ctx: &SessionContext,
     model: &Model,
@@ -318,6 +354,7 @@ async fn run_insight(
     ctx.register_parquet(model.name(), table.url.as_str(), ParquetReadOptions::default())
         .await
         .map_err(&insight_error)?;
+    log::info!("insight {} written in {:.2} s", model.name(), started.elapsed().as_secs_f64());
     Ok(InsightRecord {
         name: model.name().to_string(),
         version: model.version(),
@@ -475,4 +512,46 @@ fn written_rows(batches: &[RecordBatch]) -> u64 {
         .filter_map(|c| c.as_primitive_opt::<UInt64Type>())
         .flat_map(|c| c.iter().flatten())
         .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A catalog of `(name, tables it reads)`, each insight a one-line query.
+    fn catalog(insights: &[(&str, &[&str])]) -> (tempfile::TempDir, Catalog) {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, reads) in insights {
+            let from = if reads.is_empty() { "transactions".to_string() } else { reads.join(", ") };
+            let sql = format!("-- name: {name}\n-- version: 1\n-- description: test\n\nselect 1 as one from {from}\n");
+            std::fs::write(dir.path().join(format!("{name}.sql")), sql).unwrap();
+        }
+        let catalog = Catalog::load(dir.path(), &SOURCE_TABLES).unwrap();
+        (dir, catalog)
+    }
+
+    #[test]
+    fn a_chain_starts_first_and_its_next_link_as_soon_as_it_is_ready() {
+        let (_dir, catalog) = catalog(&[
+            ("a_leaf", &[]),
+            ("b_leaf", &[]),
+            ("chain_start", &[]),
+            ("chain_middle", &["chain_start"]),
+            ("chain_end", &["chain_middle", "a_leaf"]),
+        ]);
+        let selected = catalog.select(&[]).unwrap();
+        let mut order = StartOrder::new(&selected);
+        let mut next = || order.next_ready().map(|model| model.name().to_string());
+        assert_eq!(next().as_deref(), Some("chain_start"));
+        assert_eq!(next().as_deref(), Some("a_leaf"));
+        assert_eq!(next().as_deref(), Some("b_leaf"));
+        assert_eq!(next(), None, "the rest wait for chain_start");
+        order.finished("chain_start");
+        assert_eq!(order.next_ready().map(Model::name), Some("chain_middle"));
+        order.finished("chain_middle");
+        assert_eq!(order.next_ready().map(Model::name), None, "chain_end also reads a_leaf");
+        order.finished("a_leaf");
+        assert_eq!(order.next_ready().map(Model::name), Some("chain_end"));
+        assert_eq!(order.next_ready().map(Model::name), None);
+    }
 }
