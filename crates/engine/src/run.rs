@@ -2,7 +2,7 @@
 //! insights on Ballista in dependency order, write each as Parquet, and
 //! commit the run by writing `manifest.json` last.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -292,14 +292,14 @@ async fn materialize(
 /// on them, then the deepest in a chain (its chain has started), then
 /// catalog order. Staging views and sources are not waited for.
 struct StartOrder<'a> {
-    /// Not started yet, with their priority, best first.
-    waiting: Vec<(&'a Model, usize, usize)>,
-    unfinished: std::collections::BTreeSet<&'a str>,
+    /// Not started yet, best first.
+    waiting: Vec<&'a Model>,
+    unfinished: BTreeSet<&'a str>,
 }
 
 impl<'a> StartOrder<'a> {
     fn new(selected: &[&'a Model]) -> Self {
-        let names: std::collections::BTreeSet<&str> = selected.iter().map(|model| model.name()).collect();
+        let names: BTreeSet<&str> = selected.iter().map(|model| model.name()).collect();
         let reads = |model: &Model, other: &str| model.dependencies.contains(other) && names.contains(other);
         // `selected` lists dependencies first, so one pass each way settles
         // the depth (insights above) and the height (insights below).
@@ -314,10 +314,9 @@ impl<'a> StartOrder<'a> {
                 selected.iter().filter(|other| reads(other, model.name())).map(|other| height[other.name()] + 1);
             height.insert(model.name(), below.max().unwrap_or(0));
         }
-        let mut waiting: Vec<_> =
-            selected.iter().map(|model| (*model, height[model.name()], depth[model.name()])).collect();
+        let mut waiting = selected.to_vec();
         // Stable: equal priorities keep the catalog order.
-        waiting.sort_by_key(|(_, height, depth)| std::cmp::Reverse((*height, *depth)));
+        waiting.sort_by_key(|model| std::cmp::Reverse((height[model.name()], depth[model.name()])));
         Self { waiting, unfinished: names }
     }
 
@@ -325,8 +324,8 @@ impl<'a> StartOrder<'a> {
     fn next_ready(&mut self) -> Option<&'a Model> {
         let unfinished = &self.unfinished;
         let ready = |model: &Model| !model.dependencies.iter().any(|dep| unfinished.contains(dep.as_str()));
-        let position = self.waiting.iter().position(|(model, _, _)| ready(model))?;
-        Some(self.waiting.remove(position).0)
+        let position = self.waiting.iter().position(|model| ready(model))?;
+        Some(self.waiting.remove(position))
     }
 
     fn finished(&mut self, name: &str) {
