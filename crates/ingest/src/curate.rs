@@ -119,8 +119,8 @@ async fn build(
     // thread, which its query reads and de-duplicates mostly on one thread.
     // Under a memory limit one at a time, so each month has the whole pool.
     let months_at_once = if options.memory_limit.is_some() { 1 } else { reader_threads() };
-    let mut months = futures::stream::iter(staged_months.iter().enumerate().map(|(index, staged)| {
-        let ctx = SessionContext::new_with_config_rt(SessionConfig::new(), runtime.clone());
+    let mut months = futures::stream::iter(largest_first(&staged_months).map(|(index, staged)| {
+        let ctx = SessionContext::new_with_config_rt(curation_config(), runtime.clone());
         let files = MonthWriter::new(curated_dir.clone(), format!("part-{index}.parquet"), writer_properties());
         curate_month(ctx, curation_sql, staged, files, sources.len())
     }))
@@ -151,6 +151,28 @@ async fn build(
     let json = serde_json::to_vec_pretty(&summary).expect("summary serialises");
     std::fs::write(&summary_path, json).map_err(|source| IngestError::Write { path: summary_path, source })?;
     Ok(summary)
+}
+
+/// De-duplication keeps nearly every line, so pre-aggregating each part
+/// before the final aggregation is wasted work. DataFusion stops it when
+/// the groups are most of the rows it probed, by default after 100,000
+/// rows, which a month of a 1M-line input never reaches; one batch tells.
+fn curation_config() -> SessionConfig {
+    let mut config = SessionConfig::new();
+    config.options_mut().execution.skip_partial_aggregation_probe_rows_threshold = 8192;
+    config
+}
+
+/// The staged months, each with its position in month order, largest
+/// first: months run side by side, and the November peak started last
+/// would leave the other cores idle while it finishes.
+fn largest_first(staged_months: &[Vec<PathBuf>]) -> impl Iterator<Item = (usize, &Vec<PathBuf>)> {
+    let bytes =
+        |files: &Vec<PathBuf>| files.iter().filter_map(|file| std::fs::metadata(file).ok()).map(|m| m.len()).sum();
+    let mut months: Vec<(usize, &Vec<PathBuf>, u64)> =
+        staged_months.iter().enumerate().map(|(index, files)| (index, files, bytes(files))).collect();
+    months.sort_by_key(|(_, _, bytes)| std::cmp::Reverse(*bytes));
+    months.into_iter().map(|(index, files, _)| (index, files))
 }
 
 /// Runs the curation SQL over one month's staged lines (exact duplicates
