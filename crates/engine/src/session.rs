@@ -82,6 +82,15 @@ impl Engine {
             // The in-process executor's shuffle files never cross a network:
             // compressing them only costs time.
             config.options_mut().set("ballista.shuffle.compression.codec", "none").map_err(EngineError::Session)?;
+            if options.memory_limit.is_none() {
+                // Ballista turns string views off: an IPC frame of views
+                // carries the whole buffers they point into, which can be
+                // too large for Arrow Flight. The in-process executor reads
+                // its shuffle files directly, never over Flight, and with
+                // views a Parquet string is not copied out of its page (4%
+                // of a 1M-line run).
+                config.options_mut().execution.parquet.schema_force_view_types = true;
+            }
         }
         if let Ok(settings) = std::env::var("INSIGHTS_ENGINE_SETTINGS") {
             for setting in settings.split(',').filter(|s| !s.trim().is_empty()) {
