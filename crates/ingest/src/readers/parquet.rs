@@ -111,9 +111,12 @@ pub(crate) fn read(
                     _ => {
                         // The float's shortest text, read by the text rules,
                         // so 2.55 is exactly 2.55 whatever the format.
-                        price_text.clear();
-                        let _ = write!(price_text, "{}", values.as_primitive::<Float64Type>().value(index));
-                        pretyped.unit_price = parse_decimal(&price_text);
+                        let price = values.as_primitive::<Float64Type>().value(index);
+                        pretyped.unit_price = four_decimal_value(price).or_else(|| {
+                            price_text.clear();
+                            let _ = write!(price_text, "{price}");
+                            parse_decimal(&price_text)
+                        });
                     }
                 }
             }
@@ -122,6 +125,16 @@ pub(crate) fn read(
         }
     }
     sink.end_source()
+}
+
+/// A float's value in ten-thousandths, when a decimal of at most four
+/// places reads back as exactly this float: then that decimal is the
+/// float's shortest text (below 10^11 no other such decimal is as close),
+/// so this is what formatting and parsing the text gives, at a fraction of
+/// the cost (formatting was 3% of an ingest). `None`: take the text path.
+fn four_decimal_value(value: f64) -> Option<i128> {
+    let scaled = (value * 10_000.0).round();
+    (value.abs() < 1e11 && scaled / 10_000.0 == value).then_some(scaled as i128)
 }
 
 /// A mapped column as the reader holds it.
@@ -147,4 +160,28 @@ fn typed_kind(slot: usize, data_type: &DataType) -> Option<DataType> {
 /// One value as text, for a quarantined line.
 fn text_of(column: &ArrayRef, index: usize) -> String {
     if column.is_null(index) { String::new() } else { array_value_to_string(column, index).unwrap_or_default() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn by_text(value: f64) -> Option<i128> {
+        parse_decimal(&value.to_string())
+    }
+
+    #[test]
+    fn a_float_price_is_the_value_of_its_shortest_text() {
+        for cents in (-20_000i64..200_000).chain([1_234_567_890, 99_999_999_999]) {
+            for scale in [1.0, 100.0, 10_000.0] {
+                let value = cents as f64 / scale;
+                assert_eq!(four_decimal_value(value), by_text(value), "{value}");
+            }
+        }
+        // More than four places, or too large to be sure: the text decides.
+        for value in [0.00005, 1.0 / 3.0, 2.55555, 123_456_789_012.5, f64::NAN, f64::INFINITY, 1e-300] {
+            assert_eq!(four_decimal_value(value), None, "{value}");
+        }
+        assert_eq!(by_text(0.00005), Some(1));
+    }
 }
