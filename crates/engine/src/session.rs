@@ -40,6 +40,11 @@ impl Default for EngineOptions {
 /// task's join and aggregation state is a small share of the data.
 const PARTITIONS_UNDER_MEMORY_LIMIT: usize = 16;
 
+/// Curated lines per hash partition under a memory limit: 50M lines take
+/// all 16 partitions, a 1M-line input only as many as there are cores (16
+/// partitions made a 1M-line run 2.5 s slower for nothing).
+const LINES_PER_PARTITION_UNDER_MEMORY_LIMIT: u64 = 3_000_000;
+
 /// A Ballista session. In standalone mode it owns the in-process scheduler
 /// and executor and the executor's work directory, and stops and removes
 /// them when dropped, so no shuffle data outlives a run.
@@ -52,6 +57,20 @@ pub struct Engine {
 }
 
 impl Engine {
+    /// Once the input's size is known: under a memory limit, as many hash
+    /// partitions as `lines` need (at least one per core, at most 16),
+    /// unless `INSIGHTS_ENGINE_SETTINGS` chose the number.
+    pub fn fit_partitions_to(&self, options: &EngineOptions, lines: u64) {
+        let state = self.ctx.state_ref();
+        let mut state = state.write();
+        let execution = &mut state.config_mut().options_mut().execution;
+        let chosen = std::env::var(ENGINE_SETTINGS).is_ok_and(|settings| settings.contains("target_partitions"));
+        if options.memory_limit.is_none() || chosen {
+            return;
+        }
+        execution.target_partitions = partitions_for_lines(options.parallelism, lines);
+    }
+
     /// Starts the session; in standalone mode shuffle files go under
     /// `work_dir`, which is created here and removed on drop.
     pub async fn start(options: &EngineOptions, work_dir: &Path) -> Result<Self, EngineError> {
@@ -68,7 +87,8 @@ impl Engine {
             // Smaller pieces: a hash join cannot spill, so its build side
             // must fit one task's share of the pool (product_affinity v2's
             // basket self-join at 50M lines needed ~2 GB in 2 partitions).
-            config = config.with_target_partitions(options.parallelism.max(PARTITIONS_UNDER_MEMORY_LIMIT));
+            // `fit_partitions_to` lowers this for small inputs.
+            config = config.with_target_partitions(partitions_under_memory_limit(options));
             // No broadcast joins: Ballista picks one from an estimate before
             // it has measured the build side, and a broadcast build side is
             // built whole in every task. product_affinity v2's basket
@@ -92,7 +112,7 @@ impl Engine {
                 config.options_mut().execution.parquet.schema_force_view_types = true;
             }
         }
-        if let Ok(settings) = std::env::var("INSIGHTS_ENGINE_SETTINGS") {
+        if let Ok(settings) = std::env::var(ENGINE_SETTINGS) {
             for setting in settings.split(',').filter(|s| !s.trim().is_empty()) {
                 let (key, value) = setting.split_once('=').ok_or_else(|| {
                     EngineError::Cluster(format!("INSIGHTS_ENGINE_SETTINGS: expected KEY=VALUE, found `{setting}`"))
@@ -147,6 +167,20 @@ impl Engine {
             }
         }
     }
+}
+
+/// DataFusion and Ballista settings for experiments, `KEY=VALUE,…`.
+const ENGINE_SETTINGS: &str = "INSIGHTS_ENGINE_SETTINGS";
+
+/// Hash partitions under a memory limit before the input's size is known.
+fn partitions_under_memory_limit(options: &EngineOptions) -> usize {
+    options.parallelism.max(PARTITIONS_UNDER_MEMORY_LIMIT)
+}
+
+/// Hash partitions under a memory limit for an input of `lines`.
+fn partitions_for_lines(parallelism: usize, lines: u64) -> usize {
+    let needed = lines.div_ceil(LINES_PER_PARTITION_UNDER_MEMORY_LIMIT).min(PARTITIONS_UNDER_MEMORY_LIMIT as u64);
+    parallelism.max(needed as usize)
 }
 
 /// RAM-backed storage for shuffle files, where the system has one.
@@ -332,5 +366,21 @@ impl Drop for Engine {
         if let Some(dir) = &self.work_dir {
             let _ = std::fs::remove_dir_all(dir);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partitions_under_a_memory_limit_grow_with_the_input() {
+        assert_eq!(partitions_for_lines(2, 0), 2);
+        assert_eq!(partitions_for_lines(2, 1_000_000), 2);
+        assert_eq!(partitions_for_lines(2, 10_000_000), 4);
+        assert_eq!(partitions_for_lines(2, 48_000_000), 16);
+        assert_eq!(partitions_for_lines(2, 500_000_000), 16);
+        assert_eq!(partitions_for_lines(8, 1_000_000), 8);
+        assert_eq!(partitions_for_lines(32, 500_000_000), 32);
     }
 }
