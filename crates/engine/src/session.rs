@@ -61,14 +61,13 @@ impl Engine {
     /// partitions as `lines` need (at least one per core, at most 16),
     /// unless `INSIGHTS_ENGINE_SETTINGS` chose the number.
     pub fn fit_partitions_to(&self, options: &EngineOptions, lines: u64) {
-        let state = self.ctx.state_ref();
-        let mut state = state.write();
-        let execution = &mut state.config_mut().options_mut().execution;
         let chosen = std::env::var(ENGINE_SETTINGS).is_ok_and(|settings| settings.contains("target_partitions"));
         if options.memory_limit.is_none() || chosen {
             return;
         }
-        execution.target_partitions = partitions_for_lines(options.parallelism, lines);
+        let state = self.ctx.state_ref();
+        state.write().config_mut().options_mut().execution.target_partitions =
+            partitions_for_lines(options.parallelism, lines);
     }
 
     /// Starts the session; in standalone mode shuffle files go under
@@ -115,7 +114,7 @@ impl Engine {
         if let Ok(settings) = std::env::var(ENGINE_SETTINGS) {
             for setting in settings.split(',').filter(|s| !s.trim().is_empty()) {
                 let (key, value) = setting.split_once('=').ok_or_else(|| {
-                    EngineError::Cluster(format!("INSIGHTS_ENGINE_SETTINGS: expected KEY=VALUE, found `{setting}`"))
+                    EngineError::Cluster(format!("{ENGINE_SETTINGS}: expected KEY=VALUE, found `{setting}`"))
                 })?;
                 config.options_mut().set(key.trim(), value.trim()).map_err(EngineError::Session)?;
             }
