@@ -189,7 +189,7 @@ async fn run_into(
             }
         };
     let ingest_seconds = ingest_started.elapsed().as_secs_f64();
-    engine.fit_partitions_to(&engine_options, summary.kept);
+    engine.fit_partitions_to(summary.kept);
     report.ingested(&summary);
 
     let ctx = &engine.ctx;

@@ -54,20 +54,22 @@ pub struct Engine {
     pub description: String,
     work_dir: Option<PathBuf>,
     services: Vec<tokio::task::JoinHandle<Result<(), EngineError>>>,
+    /// The fewest hash partitions (one per core) when their number follows
+    /// the input's size: under a memory limit, unless
+    /// `INSIGHTS_ENGINE_SETTINGS` chose it. `None`: it stays as started.
+    partitions_follow_input: Option<usize>,
 }
 
 impl Engine {
     /// Once the input's size is known: under a memory limit, as many hash
     /// partitions as `lines` need (at least one per core, at most 16),
     /// unless `INSIGHTS_ENGINE_SETTINGS` chose the number.
-    pub fn fit_partitions_to(&self, options: &EngineOptions, lines: u64) {
-        let chosen = std::env::var(ENGINE_SETTINGS).is_ok_and(|settings| settings.contains("target_partitions"));
-        if options.memory_limit.is_none() || chosen {
-            return;
+    pub fn fit_partitions_to(&self, lines: u64) {
+        if let Some(parallelism) = self.partitions_follow_input {
+            let state = self.ctx.state_ref();
+            state.write().config_mut().options_mut().execution.target_partitions =
+                partitions_for_lines(parallelism, lines);
         }
-        let state = self.ctx.state_ref();
-        state.write().config_mut().options_mut().execution.target_partitions =
-            partitions_for_lines(options.parallelism, lines);
     }
 
     /// Starts the session; in standalone mode shuffle files go under
@@ -111,12 +113,16 @@ impl Engine {
                 config.options_mut().execution.parquet.schema_force_view_types = true;
             }
         }
-        if let Ok(settings) = std::env::var(ENGINE_SETTINGS) {
+        let mut partitions_follow_input = options.memory_limit.map(|_| options.parallelism);
+        if let Ok(settings) = std::env::var("INSIGHTS_ENGINE_SETTINGS") {
             for setting in settings.split(',').filter(|s| !s.trim().is_empty()) {
                 let (key, value) = setting.split_once('=').ok_or_else(|| {
-                    EngineError::Cluster(format!("{ENGINE_SETTINGS}: expected KEY=VALUE, found `{setting}`"))
+                    EngineError::Cluster(format!("INSIGHTS_ENGINE_SETTINGS: expected KEY=VALUE, found `{setting}`"))
                 })?;
                 config.options_mut().set(key.trim(), value.trim()).map_err(EngineError::Session)?;
+                if key.trim() == "datafusion.execution.target_partitions" {
+                    partitions_follow_input = None;
+                }
             }
         }
         let state = SessionStateBuilder::new()
@@ -134,7 +140,13 @@ impl Engine {
                     .await
                     .map_err(|e| EngineError::Cluster(format!("cannot reach the scheduler at {url}: {e}")))?;
                 wait_for_an_executor(&ctx, url).await?;
-                Ok(Self { ctx, description: url.clone(), work_dir: None, services: Vec::new() })
+                Ok(Self {
+                    ctx,
+                    description: url.clone(),
+                    work_dir: None,
+                    services: Vec::new(),
+                    partitions_follow_input,
+                })
             }
             None => {
                 // The ports are free when chosen but another process can take
@@ -149,6 +161,7 @@ impl Engine {
                                 description: "standalone".into(),
                                 work_dir: Some(work_dir.to_path_buf()),
                                 services: services.handles,
+                                partitions_follow_input,
                             };
                             let ctx = SessionContext::remote_with_state(&services.url, state).await.map_err(|e| {
                                 EngineError::Cluster(format!("cannot start the in-process scheduler: {e}"))
@@ -167,9 +180,6 @@ impl Engine {
         }
     }
 }
-
-/// DataFusion and Ballista settings for experiments, `KEY=VALUE,…`.
-const ENGINE_SETTINGS: &str = "INSIGHTS_ENGINE_SETTINGS";
 
 /// Hash partitions under a memory limit before the input's size is known.
 fn partitions_under_memory_limit(options: &EngineOptions) -> usize {
