@@ -22,10 +22,8 @@ import duckdb
 
 # Where DataFusion's SQL and DuckDB's differ, the DuckDB spelling of the same
 # thing. DuckDB: date + interval is a timestamp, and the difference of two
-# of those an interval, which does not cast to a number of days; `/` of two
-# integers is a double (`//` divides integers).
+# of those an interval, which does not cast to a number of days.
 DIALECT = [
-    ("pairs.pair_key / 4294967296", "pairs.pair_key // 4294967296"),
     (
         "cast(reference_day.as_of - totals.last_purchase as bigint)",
         "date_diff('day', totals.last_purchase, reference_day.as_of)",

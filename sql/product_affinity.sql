@@ -1,5 +1,5 @@
 -- name: product_affinity
--- version: 3
+-- version: 4
 -- description: >
 --   Which products are bought together? Baskets are the distinct
 --   (invoice, product) pairs of sales. One row per pair product_a <
@@ -9,7 +9,8 @@
 --   dropped before the pairing; a product's orders are `top_products.orders`
 --   (its distinct invoices among sales, the same count as its baskets).
 --   Each order's products are gathered into one sorted list and its pairs
---   read off that list, instead of joining the baskets to themselves.
+--   read off that list, instead of joining the baskets to themselves; the
+--   pairs are counted one first product at a time.
 -- key: [product_a, product_b]
 -- chart: {kind: bar, x: product_a, label: [product_a, product_b], y: lift, top: 15, title: Products bought together (top pairs by lift)}
 -- params:
@@ -21,8 +22,8 @@ with order_count as (
 ),
 
 -- Numbered in code order, so comparing numbers compares codes, and a pair
--- is counted under one integer key: counting pairs by two strings costs
--- several times more, and the pairs are the bulk of this insight's work.
+-- is counted by two integers: counting pairs by two strings costs several
+-- times more, and the pairs are the bulk of this insight's work.
 candidate_products as (
     select
         stock_code,
@@ -42,27 +43,42 @@ baskets as (
     group by sales.invoice_no
 ),
 
--- Each product of a basket with every later one: the pairs of an order,
--- each once, without joining the baskets to themselves.
+-- Each position of a basket but the last.
 basket_positions as (
     select products, unnest(generate_series(1, cast(array_length(products) as bigint) - 1)) as position
     from baskets
 ),
 
-basket_pairs as (
+-- Each product of a basket with the later ones (its tail): the pairs of an
+-- order, each once, without joining the baskets to themselves.
+basket_tails as (
     select
         products[position] as number_a,
-        unnest(array_slice(products, position + 1, cast(array_length(products) as bigint))) as number_b
+        array_slice(products, position + 1, cast(array_length(products) as bigint)) as tail
     from basket_positions
 ),
 
+-- The tails grouped by their first product: the window partitions and
+-- sorts them by number_a, so the count below holds one first product's
+-- partners at a time instead of every pair in one hash table (at 10M
+-- lines 105 M pair rows in 18 M distinct pairs, which missed the cache on
+-- nearly every row). `tail_number >= 1` is always true; it keeps the
+-- window, and with it the order, in the plan.
+tails_by_first_product as (
+    select number_a, tail, row_number() over (partition by number_a) as tail_number
+    from basket_tails
+),
+
+basket_pairs as (
+    select number_a, unnest(tail) as number_b
+    from tails_by_first_product
+    where tail_number >= 1
+),
+
 pairs as (
-    select
-        -- number_a * 2^32 + number_b
-        number_a * 4294967296 + number_b as pair_key,
-        count(*) as pair_orders
+    select number_a, number_b, count(*) as pair_orders
     from basket_pairs
-    group by 1
+    group by number_a, number_b
     having count(*) >= $min_pair_orders
 ),
 
@@ -78,8 +94,8 @@ final as (
             / (cast(product_a.orders as double) * cast(product_b.orders as double)) as lift
     from pairs
     cross join order_count
-    join candidate_products as product_a on pairs.pair_key / 4294967296 = product_a.product_number
-    join candidate_products as product_b on pairs.pair_key % 4294967296 = product_b.product_number
+    join candidate_products as product_a on pairs.number_a = product_a.product_number
+    join candidate_products as product_b on pairs.number_b = product_b.product_number
 )
 
 select * from final
