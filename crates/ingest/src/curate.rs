@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{Int32Type, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Int32Type, Schema, SchemaRef};
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
@@ -17,7 +17,7 @@ use futures::StreamExt;
 
 use crate::months::{MonthWriter, create_dir};
 use crate::readers::read_files;
-use crate::sink::{Sink, SourceCounts, progress_bar, raw_lines_schema, writer_properties};
+use crate::sink::{Sink, SourceCounts, curated_writer_options, progress_bar, raw_lines_schema};
 use crate::summary::{FileSummary, IngestSummary};
 use crate::{IngestError, IngestOptions, InputFile};
 
@@ -121,7 +121,7 @@ async fn build(
     let months_at_once = if options.memory_limit.is_some() { 1 } else { reader_threads() };
     let mut months = futures::stream::iter(largest_first(&staged_months).map(|(index, staged)| {
         let ctx = SessionContext::new_with_config_rt(curation_config(), runtime.clone());
-        let files = MonthWriter::new(curated_dir.clone(), format!("part-{index}.parquet"), writer_properties());
+        let files = MonthWriter::new(curated_dir.clone(), format!("part-{index}.parquet"), curated_writer_options());
         curate_month(ctx, curation_sql, staged, files, sources.len())
     }))
     .buffer_unordered(months_at_once);
@@ -262,18 +262,25 @@ impl Drop for CuratedWriter {
     }
 }
 
-/// The curation's eight columns in the stored schema. The SQL returns
-/// strings as views; stored as plain strings, readers that concatenate
-/// batches (window functions) account their memory exactly, instead of
-/// counting shared view buffers once per batch.
+/// The curation's eight columns in the stored types. Strings stay views:
+/// Parquet stores them as it stores plain strings, and the files do not
+/// say which they were written from (see [`curated_writer_options`]).
 fn as_stored(batch: &RecordBatch) -> Result<RecordBatch, IngestError> {
     let stored = transactions_schema();
     let mut fields = Vec::new();
     let mut columns = Vec::new();
     for (index, field) in stored.fields().iter().enumerate() {
         let produced = batch.schema_ref().field(index).clone();
-        fields.push(produced.with_data_type(field.data_type().clone()));
-        columns.push(cast(batch.column(index), field.data_type())?);
+        let column = batch.column(index);
+        let same = produced.data_type() == field.data_type()
+            || (produced.data_type() == &DataType::Utf8View && field.data_type() == &DataType::Utf8);
+        if same {
+            fields.push(produced);
+            columns.push(column.clone());
+        } else {
+            fields.push(produced.with_data_type(field.data_type().clone()));
+            columns.push(cast(column, field.data_type())?);
+        }
     }
     Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
 }

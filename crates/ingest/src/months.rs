@@ -12,7 +12,7 @@ use datafusion::arrow::array::{AsArray, RecordBatch, UInt32Array};
 use datafusion::arrow::compute::take_record_batch;
 use datafusion::arrow::datatypes::TimestampMicrosecondType;
 use datafusion::parquet::arrow::ArrowWriter;
-use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::parquet::arrow::arrow_writer::ArrowWriterOptions;
 
 use crate::IngestError;
 
@@ -24,7 +24,7 @@ const INVOICE_TS: usize = 4;
 pub(crate) struct MonthWriter {
     dir: PathBuf,
     file_name: String,
-    properties: WriterProperties,
+    options: ArrowWriterOptions,
     /// Per month: its file and the writer of that file.
     writers: BTreeMap<String, (PathBuf, ArrowWriter<File>)>,
     /// Per month: its finished files (`finish_open_months`), in order.
@@ -32,8 +32,8 @@ pub(crate) struct MonthWriter {
 }
 
 impl MonthWriter {
-    pub fn new(dir: PathBuf, file_name: impl Into<String>, properties: WriterProperties) -> Self {
-        Self { dir, file_name: file_name.into(), properties, writers: BTreeMap::new(), finished: BTreeMap::new() }
+    pub fn new(dir: PathBuf, file_name: impl Into<String>, options: ArrowWriterOptions) -> Self {
+        Self { dir, file_name: file_name.into(), options, writers: BTreeMap::new(), finished: BTreeMap::new() }
     }
 
     pub fn write(&mut self, batch: &RecordBatch) -> Result<(), IngestError> {
@@ -60,7 +60,7 @@ impl MonthWriter {
                     n => dir.join(format!("{}-{n}.parquet", self.file_name.trim_end_matches(".parquet"))),
                 };
                 let file = File::create(&path).map_err(|source| IngestError::Write { path: path.clone(), source })?;
-                let writer = ArrowWriter::try_new(file, batch.schema(), Some(self.properties.clone()))?;
+                let writer = ArrowWriter::try_new_with_options(file, batch.schema(), self.options.clone())?;
                 self.writers.insert(month.clone(), (path, writer));
             }
             self.writers.get_mut(&month).expect("inserted").1.write(&part)?;
@@ -113,7 +113,7 @@ mod tests {
     #[test]
     fn a_line_for_a_finished_month_goes_to_another_file_of_that_month() {
         let dir = tempfile::tempdir().unwrap();
-        let mut writer = MonthWriter::new(dir.path().to_path_buf(), "part-0.parquet", WriterProperties::default());
+        let mut writer = MonthWriter::new(dir.path().to_path_buf(), "part-0.parquet", ArrowWriterOptions::default());
         let (january, february) = (1_293_840_000_000_000, 1_296_518_400_000_000); // 2011-01-01, 2011-02-01
         writer.write(&batch(&[january, january])).unwrap();
         writer.finish_open_months().unwrap();

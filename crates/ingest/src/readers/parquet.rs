@@ -6,8 +6,9 @@
 use std::fmt::Write;
 use std::fs::File;
 use std::path::Path;
+use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, TimeUnit, TimestampMicrosecondType};
 use datafusion::arrow::util::display::array_value_to_string;
@@ -84,7 +85,10 @@ pub(crate) fn read(
                     |to: &DataType| cast(column, to).map_err(|e| corrupt(format!("column `{}`: {e}", header[*p])));
                 match typed_kind(slot, column.data_type()) {
                     Some(kind) => cast_to(&kind).map(Column::Typed),
-                    None => cast_to(&DataType::Utf8).map(Column::Text),
+                    None => match whole_floats_as_text(column) {
+                        Some(text) => Ok(Column::Text(text)),
+                        None => cast_to(&DataType::Utf8).map(Column::Text),
+                    },
                 }
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -144,6 +148,36 @@ enum Column {
     Typed(ArrayRef),
 }
 
+/// A float column whose values are all whole numbers (customer ids exported
+/// as floats, 17850.0), as the integers' text (17850): what the curation
+/// makes of `17850.0` anyway, without formatting every float and stripping
+/// its `.0` again (a tenth of an ingest's work). `None` for other columns.
+fn whole_floats_as_text(column: &ArrayRef) -> Option<ArrayRef> {
+    let values = match column.data_type() {
+        DataType::Float64 => column.as_primitive::<Float64Type>().clone(),
+        DataType::Float32 => cast(column, &DataType::Float64).ok()?.as_primitive::<Float64Type>().clone(),
+        _ => return None,
+    };
+    // Up to 2^53 every whole number is exactly one float.
+    let whole = |value: f64| value.fract() == 0.0 && value.abs() <= 9_007_199_254_740_992.0;
+    if !values.iter().flatten().all(whole) {
+        return None;
+    }
+    let mut text = StringBuilder::with_capacity(values.len(), values.len() * 8);
+    let mut digits = String::new();
+    for value in values.iter() {
+        match value {
+            Some(value) => {
+                digits.clear();
+                let _ = write!(digits, "{}", value as i64);
+                text.append_value(&digits);
+            }
+            None => text.append_null(),
+        }
+    }
+    Some(Arc::new(text.finish()))
+}
+
 /// The type a column is read as when it can skip text parsing: integer
 /// quantities, zone-less timestamps and dates, float prices.
 fn typed_kind(slot: usize, data_type: &DataType) -> Option<DataType> {
@@ -183,5 +217,20 @@ mod tests {
             assert_eq!(four_decimal_value(value), None, "{value}");
         }
         assert_eq!(by_text(0.00005), Some(1));
+    }
+
+    #[test]
+    fn whole_floats_read_as_integers_and_other_floats_as_before() {
+        let ids: ArrayRef =
+            Arc::new(datafusion::arrow::array::Float64Array::from(vec![Some(17850.0), None, Some(-3.0)]));
+        let text = whole_floats_as_text(&ids).expect("whole numbers");
+        let text = text.as_string::<i32>();
+        assert_eq!((text.value(0), text.is_null(1), text.value(2)), ("17850", true, "-3"));
+        let f32_ids: ArrayRef = Arc::new(datafusion::arrow::array::Float32Array::from(vec![12346.0]));
+        assert_eq!(whole_floats_as_text(&f32_ids).expect("whole").as_string::<i32>().value(0), "12346");
+        for other in [vec![17850.5], vec![1e300], vec![f64::NAN]] {
+            let column: ArrayRef = Arc::new(datafusion::arrow::array::Float64Array::from(other));
+            assert!(whole_floats_as_text(&column).is_none());
+        }
     }
 }
