@@ -243,7 +243,24 @@ struct Cluster {
 }
 
 impl Cluster {
+    /// Ports are free when chosen, but another process (the previous
+    /// run's services, still stopping) can take one before a service
+    /// binds it; then the cluster starts again on others.
     fn start(binary: &Path, args: &BenchArgs) -> Result<Self> {
+        let mut attempt = 1;
+        loop {
+            match Self::start_once(binary, args) {
+                Ok(cluster) => return Ok(cluster),
+                Err(e) if attempt < 3 => {
+                    eprintln!("the local cluster did not start ({e}); starting it again on other ports");
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn start_once(binary: &Path, args: &BenchArgs) -> Result<Self> {
         let port = free_port()?;
         // Dropped on any error below, which stops what has started.
         let mut cluster =
