@@ -84,7 +84,8 @@ impl PartitionRange {
             // Standalone runs several insights at once (see `run`), which
             // keeps the cores busy; a small input's insights then run in one
             // partition each, with no shuffle between their stages (1.07M
-            // lines: the run 2.9 s -> 2.6 s, a tenth less CPU; even at 3M).
+            // lines: the run 2.9-3.0 s -> 2.6-2.8 s, 5-10% less CPU; at 3M
+            // even, at 10M slower: one core ends product_affinity alone).
             (None, None) => Some(Self { fewest: 1, most: options.parallelism }),
             (None, Some(_)) => None,
         }
