@@ -43,8 +43,8 @@ const PARTITIONS_UNDER_MEMORY_LIMIT: usize = 16;
 /// Curated lines per hash partition once the input's size is known. Under
 /// a memory limit 50M lines take all 16 partitions, a 1M-line input only as
 /// many as there are cores (16 partitions made a 1M-line run 2.5 s slower
-/// for nothing). Standalone without a limit, an input of up to 3M lines
-/// runs each insight in one partition (see `PartitionRange`).
+/// for nothing). Without a limit, an input of up to 3M lines runs each
+/// insight in one partition (see `PartitionRange`).
 const LINES_PER_PARTITION: u64 = 3_000_000;
 
 /// A Ballista session. In standalone mode it owns the in-process scheduler
@@ -57,8 +57,8 @@ pub struct Engine {
     work_dir: Option<PathBuf>,
     services: Vec<tokio::task::JoinHandle<Result<(), EngineError>>>,
     /// How many hash partitions an input's size may take, unless
-    /// `INSIGHTS_ENGINE_SETTINGS` chose the number. `None`: it stays as
-    /// started (one per core).
+    /// `INSIGHTS_ENGINE_SETTINGS` chose the number (`None`: it stays as
+    /// chosen).
     partitions_follow_input: Option<PartitionRange>,
 }
 
@@ -71,23 +71,21 @@ struct PartitionRange {
 }
 
 impl PartitionRange {
-    /// The range for a session, or `None` where the number stays one per
-    /// core: on a remote cluster (its jobs run one at a time, so only
-    /// partitions keep its executors busy).
-    fn for_session(options: &EngineOptions) -> Option<Self> {
-        match (options.memory_limit, &options.scheduler) {
+    /// The range for a session.
+    fn for_session(options: &EngineOptions) -> Self {
+        match options.memory_limit {
             // At least one per core, and more for a large input, so that each
             // task's join and aggregation state is a small share of the pool.
-            (Some(_), _) => {
-                Some(Self { fewest: options.parallelism, most: options.parallelism.max(PARTITIONS_UNDER_MEMORY_LIMIT) })
+            Some(_) => {
+                Self { fewest: options.parallelism, most: options.parallelism.max(PARTITIONS_UNDER_MEMORY_LIMIT) }
             }
-            // Standalone runs several insights at once (see `run`), which
+            // Without a limit several insights run at once (see `run`), which
             // keeps the cores busy; a small input's insights then run in one
             // partition each, with no shuffle between their stages (1.07M
-            // lines: the run 2.9-3.0 s -> 2.6-2.8 s, 5-10% less CPU; at 3M
-            // even, at 10M slower: one core ends product_affinity alone).
-            (None, None) => Some(Self { fewest: 1, most: options.parallelism }),
-            (None, Some(_)) => None,
+            // lines standalone: the run 2.9-3.0 s -> 2.6-2.8 s, 5-10% less
+            // CPU; at 3M even, at 10M slower: one core ends product_affinity
+            // alone).
+            None => Self { fewest: 1, most: options.parallelism },
         }
     }
 
@@ -153,7 +151,7 @@ impl Engine {
                 config.options_mut().execution.parquet.schema_force_view_types = true;
             }
         }
-        let mut partitions_follow_input = PartitionRange::for_session(options);
+        let mut partitions_follow_input = Some(PartitionRange::for_session(options));
         if let Ok(settings) = std::env::var("INSIGHTS_ENGINE_SETTINGS") {
             for setting in settings.split(',').filter(|s| !s.trim().is_empty()) {
                 let (key, value) = setting.split_once('=').ok_or_else(|| {
@@ -416,7 +414,7 @@ impl Drop for Engine {
 mod tests {
     use super::*;
 
-    fn range(parallelism: usize, memory_limit: Option<u64>, scheduler: Option<&str>) -> Option<PartitionRange> {
+    fn range(parallelism: usize, memory_limit: Option<u64>, scheduler: Option<&str>) -> PartitionRange {
         let options = EngineOptions {
             parallelism,
             memory_limit,
@@ -428,7 +426,7 @@ mod tests {
 
     #[test]
     fn partitions_under_a_memory_limit_grow_with_the_input() {
-        let limited = |parallelism, lines| range(parallelism, Some(1 << 30), None).unwrap().partitions_for(lines);
+        let limited = |parallelism, lines| range(parallelism, Some(1 << 30), None).partitions_for(lines);
         assert_eq!(limited(2, 0), 2);
         assert_eq!(limited(2, 1_000_000), 2);
         assert_eq!(limited(2, 10_000_000), 4);
@@ -440,13 +438,13 @@ mod tests {
     }
 
     #[test]
-    fn standalone_runs_small_inputs_in_one_partition_and_a_cluster_in_one_per_core() {
-        let standalone = |parallelism, lines| range(parallelism, None, None).unwrap().partitions_for(lines);
+    fn without_a_memory_limit_small_inputs_run_in_one_partition() {
+        let standalone = |parallelism, lines| range(parallelism, None, None).partitions_for(lines);
         assert_eq!(standalone(2, 541_909), 1);
         assert_eq!(standalone(2, 3_000_000), 1);
         assert_eq!(standalone(2, 3_000_001), 2);
         assert_eq!(standalone(2, 500_000_000), 2);
         assert_eq!(standalone(8, 10_000_000), 4);
-        assert_eq!(range(2, None, Some("df://cluster:50050")), None);
+        assert_eq!(range(2, None, Some("df://cluster:50050")), range(2, None, None));
     }
 }
