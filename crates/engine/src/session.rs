@@ -76,9 +76,7 @@ impl PartitionRange {
         match options.memory_limit {
             // At least one per core, and more for a large input, so that each
             // task's join and aggregation state is a small share of the pool.
-            Some(_) => {
-                Self { fewest: options.parallelism, most: options.parallelism.max(PARTITIONS_UNDER_MEMORY_LIMIT) }
-            }
+            Some(_) => Self { fewest: options.parallelism, most: partitions_under_memory_limit(options) },
             // Without a limit several insights run at once (see `run`), which
             // keeps the cores busy; a small input's insights then run in one
             // partition each, with no shuffle between their stages (1.07M
