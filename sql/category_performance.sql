@@ -1,5 +1,5 @@
 -- name: category_performance
--- version: 2
+-- version: 3
 -- description: >
 --   Which product categories carry the business? A line's category is the
 --   first rule in `sql/category_rules.yaml` whose keyword occurs in its
@@ -10,9 +10,10 @@
 -- chart: {kind: bar, x: category, y: revenue, title: Revenue by category}
 
 with descriptions as (
-    select distinct description, upper(description) as upper_description
-    from sales
-    where description is not null
+    -- Each description once, upper-cased after the distinct: the rules
+    -- are matched per description, not per line.
+    select description, upper(description) as upper_description
+    from (select distinct description from sales where description is not null) as sold_descriptions
 ),
 
 first_matching_rule as (

@@ -1,5 +1,5 @@
 -- name: top_products
--- version: 2
+-- version: 3
 -- description: >
 --   Which products sell most? One row per stock code with units, revenue,
 --   orders and distinct customers, ranked by revenue and by units (ties by
@@ -33,15 +33,19 @@ usual_descriptions as (
     where preference = 1
 ),
 
-product_sums as (
-    select stock_code, sum(quantity) as units, sum(revenue) as revenue
+-- One row per product and order: the unit and revenue sums of an order's
+-- lines of that product. Summing these per product gives its totals, and
+-- counting them its orders, in one pass over the lines (a separate
+-- `count(distinct invoice_no)` reads and groups the lines a second time).
+product_order_sums as (
+    select stock_code, invoice_no, sum(quantity) as units, sum(revenue) as revenue
     from product_lines
-    group by stock_code
+    group by stock_code, invoice_no
 ),
 
-product_orders as (
-    select stock_code, count(*) as orders
-    from (select distinct stock_code, invoice_no from product_lines) as product_invoices
+product_sums as (
+    select stock_code, sum(units) as units, sum(revenue) as revenue, count(*) as orders
+    from product_order_sums
     group by stock_code
 ),
 
@@ -60,10 +64,9 @@ product_totals as (
         product_sums.stock_code,
         product_sums.units,
         product_sums.revenue,
-        product_orders.orders,
+        product_sums.orders,
         coalesce(product_customers.customers, 0) as customers
     from product_sums
-    join product_orders on product_sums.stock_code = product_orders.stock_code
     left join product_customers on product_sums.stock_code = product_customers.stock_code
 ),
 

@@ -15,7 +15,7 @@ fn copy_catalog(dir: &Path) {
 #[test]
 fn the_committed_catalog_checks_clean_and_its_lock_is_current() {
     let stdout = insights(&repo(), &["check"]).ok();
-    assert!(stdout.contains("ok     top_products v2"), "{stdout}");
+    assert!(stdout.contains("ok     top_products v3"), "{stdout}");
     assert!(stdout.contains("catalog ok: 16 files planned, catalog.lock in step"), "{stdout}");
 }
 

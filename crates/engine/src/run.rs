@@ -11,7 +11,7 @@ use chrono::{SecondsFormat, Utc};
 use datafusion::arrow::array::{AsArray, Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, UInt64Type};
 use datafusion::config::TableParquetOptions;
-use datafusion::dataframe::DataFrameWriteOptions;
+use datafusion::dataframe::{DataFrame, DataFrameWriteOptions};
 use datafusion::error::DataFusionError;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::parquet::arrow::ArrowWriter;
@@ -236,14 +236,17 @@ async fn run_into(
         None => (options.engine.parallelism * 2).max(2),
         Some(_) => 1,
     };
+    let reader_partitions = engine.partitions_for_insight_readers();
     let mut order = StartOrder::new(&selected);
     let mut in_flight = futures::stream::FuturesUnordered::new();
     let mut records = Vec::new();
     loop {
         while in_flight.len() < concurrency {
             let Some(model) = order.next_ready() else { break };
-            in_flight
-                .push(async move { (model.name(), run_insight(ctx, model, params_of(model), run_location).await) });
+            let partitions = reader_partitions.filter(|_| order.reads_an_insight(model));
+            in_flight.push(async move {
+                (model.name(), run_insight(ctx, model, params_of(model), partitions, run_location).await)
+            });
         }
         let Some((name, record)) = in_flight.next().await else { break };
         let record = record?;
@@ -290,7 +293,7 @@ const STAGING_DIR: &str = "staging";
 async fn materialize(
     ctx: &SessionContext,
     model: &Model,
-    df: datafusion::dataframe::DataFrame,
+    df: DataFrame,
     run_location: &Location,
 ) -> Result<(), EngineError> {
     let started = Instant::now();
@@ -298,9 +301,7 @@ async fn materialize(
     let insight_error = model_error(model);
     let schema = Arc::new(df.schema().as_arrow().clone());
     let df = if row_local(&df.clone().into_optimized_plan().map_err(&insight_error)?) {
-        let (mut state, plan) = df.into_parts();
-        state.config_mut().options_mut().execution.target_partitions = 1;
-        datafusion::dataframe::DataFrame::new(state, plan)
+        with_target_partitions(df, 1)
     } else {
         df
     };
@@ -313,6 +314,14 @@ async fn materialize(
         .map_err(&insight_error)?;
     log::info!("materialized {} in {:.2} s", model.name(), started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// The query planned into `partitions` hash partitions instead of the
+/// session's number.
+fn with_target_partitions(df: DataFrame, partitions: usize) -> DataFrame {
+    let (mut state, plan) = df.into_parts();
+    state.config_mut().options_mut().execution.target_partitions = partitions;
+    DataFrame::new(state, plan)
 }
 
 /// Whether every row of the plan comes from one input row (scans, filters
@@ -335,6 +344,8 @@ struct StartOrder<'a> {
     /// Not started yet, best first.
     waiting: Vec<&'a Model>,
     unfinished: BTreeSet<&'a str>,
+    /// The most insights above each one in a chain of insights it reads.
+    depth: BTreeMap<&'a str, usize>,
 }
 
 impl<'a> StartOrder<'a> {
@@ -357,7 +368,12 @@ impl<'a> StartOrder<'a> {
         let mut waiting = selected.to_vec();
         // Stable: equal priorities keep the catalog order.
         waiting.sort_by_key(|model| std::cmp::Reverse((height[model.name()], depth[model.name()])));
-        Self { waiting, unfinished: names }
+        Self { waiting, unfinished: names, depth }
+    }
+
+    /// Whether `model` reads the table of another selected insight.
+    fn reads_an_insight(&self, model: &Model) -> bool {
+        self.depth.get(model.name()).is_some_and(|&depth| depth > 0)
     }
 
     /// Takes the best insight whose insight dependencies have finished.
@@ -373,12 +389,13 @@ impl<'a> StartOrder<'a> {
     }
 }
 
-/// Runs one insight: writes its table and registers it for the insights
-/// that read it.
+/// Runs one insight, in `partitions` hash partitions if given: writes its
+/// table and registers it for the insights that read it.
 async fn run_insight(
     ctx: &SessionContext,
     model: &Model,
     params: &Params,
+    partitions: Option<usize>,
     run_location: &Location,
 ) -> Result<InsightRecord, EngineError> {
     let started = Instant::now();
@@ -386,6 +403,10 @@ async fn run_insight(
     let table = run_location.join(&relative);
     let insight_error = model_error(model);
     let df = plan(ctx, model, params).await?;
+    let df = match partitions {
+        Some(partitions) => with_target_partitions(df, partitions),
+        None => df,
+    };
     let schema = Arc::new(df.schema().as_arrow().clone());
     let written =
         df.write_parquet(table.url.as_str(), DataFrameWriteOptions::new(), None).await.map_err(&insight_error)?;
@@ -466,7 +487,7 @@ async fn plan(
     ctx: &SessionContext,
     model: &Model,
     params: &Params,
-) -> Result<datafusion::dataframe::DataFrame, EngineError> {
+) -> Result<DataFrame, EngineError> {
     ctx.sql(&model.sql).await.and_then(|df| df.with_param_values(param_values(params))).map_err(model_error(model))
 }
 
@@ -580,6 +601,9 @@ mod tests {
         ]);
         let selected = catalog.select(&[]).unwrap();
         let mut order = StartOrder::new(&selected);
+        let reads_an_insight = |name: &str| order.reads_an_insight(catalog.get(name).unwrap());
+        assert!(!reads_an_insight("chain_start") && !reads_an_insight("a_leaf"));
+        assert!(reads_an_insight("chain_middle") && reads_an_insight("chain_end"));
         let mut next = || order.next_ready().map(|model| model.name().to_string());
         assert_eq!(next().as_deref(), Some("chain_start"));
         assert_eq!(next().as_deref(), Some("a_leaf"));

@@ -60,6 +60,8 @@ pub struct Engine {
     /// `INSIGHTS_ENGINE_SETTINGS` chose the number (`None`: it stays as
     /// chosen).
     partitions_follow_input: Option<PartitionRange>,
+    /// One hash partition per core (`EngineOptions::parallelism`).
+    partitions_per_core: usize,
 }
 
 /// The fewest and most hash partitions, one per `LINES_PER_PARTITION`
@@ -101,6 +103,19 @@ impl Engine {
             let state = self.ctx.state_ref();
             state.write().config_mut().options_mut().execution.target_partitions = range.partitions_for(lines);
         }
+    }
+
+    /// Hash partitions for an insight that reads other insights, when the
+    /// input's size gave fewer than one per core: such an insight starts
+    /// late, when fewer insights are left to share the cores, and the last
+    /// link of the longest chain decides when the run ends (1.07M lines:
+    /// product_affinity 1.04 -> 0.78 s, the run 2.39 -> 2.25 s; the small
+    /// ones cost no more in two partitions). `None`: the session's count
+    /// stands.
+    pub fn partitions_for_insight_readers(&self) -> Option<usize> {
+        self.partitions_follow_input?;
+        let now = self.ctx.state_ref().read().config().options().execution.target_partitions;
+        (now < self.partitions_per_core).then_some(self.partitions_per_core)
     }
 
     /// Starts the session; in standalone mode shuffle files go under
@@ -182,6 +197,7 @@ impl Engine {
                     work_dir: None,
                     services: Vec::new(),
                     partitions_follow_input,
+                    partitions_per_core: options.parallelism,
                 })
             }
             None => {
@@ -198,6 +214,7 @@ impl Engine {
                                 work_dir: Some(work_dir.to_path_buf()),
                                 services: services.handles,
                                 partitions_follow_input,
+                                partitions_per_core: options.parallelism,
                             };
                             let ctx = SessionContext::remote_with_state(&services.url, state).await.map_err(|e| {
                                 EngineError::Cluster(format!("cannot start the in-process scheduler: {e}"))
