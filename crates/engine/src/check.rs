@@ -32,7 +32,7 @@ pub async fn plan_catalog<'a>(catalog: &'a Catalog, params: &BTreeMap<String, Pa
         SessionContext::new_with_config(SessionConfig::new().set_bool("datafusion.sql_parser.collect_spans", true));
     let mut transactions: Vec<Field> =
         insights_ingest::transactions_schema().fields().iter().map(|f| f.as_ref().clone()).collect();
-    transactions.push(Field::new("year_month", DataType::Utf8, false));
+    transactions.push(Field::new(insights_ingest::MONTH_COLUMN, DataType::Utf8, false));
     let rules = Schema::new(vec![
         Field::new("priority", DataType::Int64, false),
         Field::new("category", DataType::Utf8, false),

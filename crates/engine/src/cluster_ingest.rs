@@ -109,7 +109,7 @@ pub(crate) async fn ingest_on_cluster(
     .await?
     .write_parquet(
         curated.url.as_str(),
-        DataFrameWriteOptions::new().with_partition_by(vec!["year_month".into()]),
+        DataFrameWriteOptions::new().with_partition_by(vec![insights_ingest::MONTH_COLUMN.into()]),
         None,
     )
     .await?;

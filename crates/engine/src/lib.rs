@@ -15,6 +15,7 @@ mod registry;
 mod run;
 mod runs;
 mod session;
+mod staging;
 
 pub use check::{PlannedModel, plan_catalog};
 pub use cluster::{

@@ -24,7 +24,8 @@ pub async fn query_session(
         .build();
     let ctx = SessionContext::new_with_state(state);
     let curated = output.url_of(&format!("{}/{}/", manifest.curated, insights_ingest::TRANSACTIONS_DIR));
-    let partitioned = ParquetReadOptions::default().table_partition_cols(vec![("year_month".into(), DataType::Utf8)]);
+    let partitioned = ParquetReadOptions::default()
+        .table_partition_cols(vec![(insights_ingest::MONTH_COLUMN.into(), DataType::Utf8)]);
     ctx.register_parquet("transactions", &curated, partitioned).await?;
     let run = manifest.curated.trim_end_matches("curated").trim_end_matches('/');
     let rules = output.url_of(&format!("{run}/seeds/category_rules.parquet"));

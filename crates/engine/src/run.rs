@@ -10,20 +10,19 @@ use std::time::Instant;
 use chrono::{SecondsFormat, Utc};
 use datafusion::arrow::array::{AsArray, Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, UInt64Type};
-use datafusion::config::TableParquetOptions;
 use datafusion::dataframe::{DataFrame, DataFrameWriteOptions};
 use datafusion::error::DataFusionError;
-use datafusion::logical_expr::LogicalPlan;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use futures::StreamExt;
 use insights_catalog::{Catalog, Materialized, Model, ModelKind, Params};
-use insights_ingest::{IngestOptions, TRANSACTIONS_DIR};
+use insights_ingest::{IngestOptions, MONTH_COLUMN, TRANSACTIONS_DIR};
 use insights_storage::{Location, StorageOptions};
 use serde::Deserialize;
 
 use crate::manifest::{InsightRecord, Manifest};
 use crate::params::param_values;
+use crate::staging::{STAGING_DIR, materialize, with_target_partitions};
 use crate::{Engine, EngineError, EngineOptions};
 
 /// Tables the engine provides to the catalog; every other table a query
@@ -284,58 +283,6 @@ async fn run_into(
     })
 }
 
-/// Where materialized staging tables live during a run.
-const STAGING_DIR: &str = "staging";
-
-/// Writes a staging view's rows once, uncompressed (they are read back
-/// within seconds and removed when the insights are done), and registers the
-/// stored table under the view's name.
-async fn materialize(
-    ctx: &SessionContext,
-    model: &Model,
-    df: DataFrame,
-    run_location: &Location,
-) -> Result<(), EngineError> {
-    let started = Instant::now();
-    let table = run_location.join(&format!("{STAGING_DIR}/{}", model.name()));
-    let insight_error = model_error(model);
-    let schema = Arc::new(df.schema().as_arrow().clone());
-    let df = if row_local(&df.clone().into_optimized_plan().map_err(&insight_error)?) {
-        with_target_partitions(df, 1)
-    } else {
-        df
-    };
-    let mut parquet = TableParquetOptions::default();
-    parquet.global.compression = Some("uncompressed".into());
-    df.write_parquet(table.url.as_str(), DataFrameWriteOptions::new(), Some(parquet)).await.map_err(&insight_error)?;
-    ensure_table_file(&table, schema).await?;
-    ctx.register_parquet(model.name(), table.url.as_str(), ParquetReadOptions::default())
-        .await
-        .map_err(&insight_error)?;
-    log::info!("materialized {} in {:.2} s", model.name(), started.elapsed().as_secs_f64());
-    Ok(())
-}
-
-/// The query planned into `partitions` hash partitions instead of the
-/// session's number.
-fn with_target_partitions(df: DataFrame, partitions: usize) -> DataFrame {
-    let (mut state, plan) = df.into_parts();
-    state.config_mut().options_mut().execution.target_partitions = partitions;
-    DataFrame::new(state, plan)
-}
-
-/// Whether every row of the plan comes from one input row (scans, filters
-/// and projections only). Such a table is written by one streaming task:
-/// in parts, Ballista would write each part to shuffle files only to merge
-/// them again for the single Parquet writer (a tenth of `sales` at 10M
-/// lines). Anything that aggregates, joins or sorts keeps every core.
-fn row_local(plan: &LogicalPlan) -> bool {
-    matches!(
-        plan,
-        LogicalPlan::Projection(_) | LogicalPlan::Filter(_) | LogicalPlan::TableScan(_) | LogicalPlan::SubqueryAlias(_)
-    ) && plan.inputs().into_iter().all(row_local)
-}
-
 /// The order in which insights start: of those whose insight dependencies
 /// are written, first the ones with the longest chain of insights waiting
 /// on them, then the deepest in a chain (its chain has started), then
@@ -473,7 +420,7 @@ pub async fn write_curated(
 }
 
 /// Wraps a query's error with the catalog file it came from.
-fn model_error(model: &Model) -> impl Fn(DataFusionError) -> EngineError + '_ {
+pub(crate) fn model_error(model: &Model) -> impl Fn(DataFusionError) -> EngineError + '_ {
     move |source| EngineError::Insight {
         what: if model.kind == ModelKind::Staging { "staging view" } else { "insight" },
         name: model.name().to_string(),
@@ -483,11 +430,7 @@ fn model_error(model: &Model) -> impl Fn(DataFusionError) -> EngineError + '_ {
 }
 
 /// Plans one catalog query with its parameters bound as values.
-async fn plan(
-    ctx: &SessionContext,
-    model: &Model,
-    params: &Params,
-) -> Result<DataFrame, EngineError> {
+async fn plan(ctx: &SessionContext, model: &Model, params: &Params) -> Result<DataFrame, EngineError> {
     ctx.sql(&model.sql).await.and_then(|df| df.with_param_values(param_values(params))).map_err(model_error(model))
 }
 
@@ -495,7 +438,7 @@ async fn plan(
 /// `year_month`) and `category_rules` (the YAML rules, stored with the run
 /// so executors read them like any table).
 async fn register_sources(ctx: &SessionContext, run: &Location, rules_yaml: &Path) -> Result<(), EngineError> {
-    let options = ParquetReadOptions::default().table_partition_cols(vec![("year_month".to_string(), DataType::Utf8)]);
+    let options = ParquetReadOptions::default().table_partition_cols(vec![(MONTH_COLUMN.to_string(), DataType::Utf8)]);
     ctx.register_parquet("transactions", &run.url_of(&format!("curated/{TRANSACTIONS_DIR}/")), options).await?;
     run.write("seeds/category_rules.parquet", category_rules_parquet(rules_yaml)?).await?;
     ctx.register_parquet("category_rules", &run.url_of("seeds/category_rules.parquet"), ParquetReadOptions::default())
@@ -616,26 +559,5 @@ mod tests {
         order.finished("a_leaf");
         assert_eq!(order.next_ready().map(Model::name), Some("chain_end"));
         assert_eq!(order.next_ready().map(Model::name), None);
-    }
-
-    #[tokio::test]
-    async fn only_filters_and_projections_of_a_scan_are_row_local() {
-        let ctx = SessionContext::new();
-        ctx.sql("create table lines (code varchar, quantity bigint) as values ('A', 1)")
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap();
-        ctx.sql("create view line_values as select code, quantity * 2 as doubled from lines").await.unwrap();
-        let row_local_sql = |sql: &'static str| {
-            let ctx = ctx.clone();
-            async move { row_local(&ctx.sql(sql).await.unwrap().into_optimized_plan().unwrap()) }
-        };
-        assert!(row_local_sql("select * from line_values where doubled > 0 and code <> 'POST'").await);
-        assert!(!row_local_sql("select code, sum(doubled) from line_values group by code").await);
-        assert!(!row_local_sql("select a.code from lines a join lines b on a.code = b.code").await);
-        assert!(!row_local_sql("select * from lines order by quantity").await);
-        assert!(!row_local_sql("select distinct code from lines").await);
     }
 }

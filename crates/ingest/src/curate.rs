@@ -29,6 +29,9 @@ fn reader_threads() -> usize {
 /// Sub-directory of the curated layer holding `transactions`, partitioned
 /// as `year_month=YYYY-MM/`.
 pub const TRANSACTIONS_DIR: &str = "transactions";
+/// The column `transactions` is partitioned by, one directory per value
+/// (`year_month=YYYY-MM/`).
+pub const MONTH_COLUMN: &str = "year_month";
 /// Sub-directory holding the quarantined lines.
 pub const QUARANTINE_DIR: &str = "quarantine";
 /// The row accounting of the ingest.

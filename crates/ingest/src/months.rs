@@ -51,7 +51,7 @@ impl MonthWriter {
             };
             let part = if whole_batch { batch.clone() } else { take_record_batch(batch, &UInt32Array::from(rows))? };
             if !self.writers.contains_key(&month) {
-                let dir = self.dir.join(format!("year_month={month}"));
+                let dir = self.dir.join(format!("{}={month}", crate::MONTH_COLUMN));
                 create_dir(&dir)?;
                 // A month already finished (a curation that moves lines to
                 // an earlier month) gets another file beside the first.
