@@ -22,7 +22,8 @@ use serde::Deserialize;
 
 use crate::manifest::{InsightRecord, Manifest};
 use crate::params::param_values;
-use crate::staging::{STAGING_DIR, materialize, with_target_partitions};
+use crate::session::with_target_partitions;
+use crate::staging::{STAGING_DIR, materialize};
 use crate::{Engine, EngineError, EngineOptions};
 
 /// Tables the engine provides to the catalog; every other table a query

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use ballista::prelude::{SessionConfigExt, SessionContextExt};
+use datafusion::dataframe::DataFrame;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
@@ -262,6 +263,17 @@ pub(crate) fn shuffle_dir(options: &EngineOptions, scratch: &Path) -> PathBuf {
         }
         _ => on_disk,
     }
+}
+
+/// The query planned into `partitions` hash partitions instead of the
+/// session's number.
+pub(crate) fn with_target_partitions(
+    df: datafusion::dataframe::DataFrame,
+    partitions: usize,
+) -> datafusion::dataframe::DataFrame {
+    let (mut state, plan) = df.into_parts();
+    state.config_mut().options_mut().execution.target_partitions = partitions;
+    DataFrame::new(state, plan)
 }
 
 const LOOPBACK: &str = "127.0.0.1";

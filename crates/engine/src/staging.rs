@@ -14,6 +14,7 @@ use insights_storage::Location;
 
 use crate::EngineError;
 use crate::run::{ensure_table_file, model_error};
+use crate::session::with_target_partitions;
 
 /// Where materialized staging tables live during a run.
 pub(crate) const STAGING_DIR: &str = "staging";
@@ -45,14 +46,6 @@ pub(crate) async fn materialize(
         .map_err(&insight_error)?;
     log::info!("materialized {} in {:.2} s", model.name(), started.elapsed().as_secs_f64());
     Ok(())
-}
-
-/// The query planned into `partitions` hash partitions instead of the
-/// session's number.
-pub(crate) fn with_target_partitions(df: DataFrame, partitions: usize) -> DataFrame {
-    let (mut state, plan) = df.into_parts();
-    state.config_mut().options_mut().execution.target_partitions = partitions;
-    DataFrame::new(state, plan)
 }
 
 /// Whether every row of the plan comes from one input row (scans, filters

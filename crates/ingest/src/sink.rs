@@ -188,18 +188,23 @@ impl Sink {
         }
     }
 
-    /// Counts a raw line; the shared progress bar hears of lines in
+    /// Counts raw lines; the shared progress bar hears of lines in
     /// thousands, so that parallel sinks do not contend for it.
-    fn count_line(&mut self) {
-        self.current().raw_lines += 1;
-        self.unreported_lines += 1;
-        if self.unreported_lines == 1024 {
+    fn count_lines(&mut self, lines: u64) {
+        self.current().raw_lines += lines;
+        self.unreported_lines += lines;
+        if self.unreported_lines >= 1024 {
             self.report_progress();
         }
     }
 
     fn report_progress(&mut self) {
         self.progress.inc(std::mem::take(&mut self.unreported_lines));
+    }
+
+    /// The current source's position, as staged in `source_file`.
+    fn source_index(&self) -> i32 {
+        (self.sources.len() - 1) as i32
     }
 
     fn current(&mut self) -> &mut SourceCounts {
@@ -214,7 +219,7 @@ impl Sink {
         positions: &[usize; 8],
         expected_fields: usize,
     ) -> Result<(), IngestError> {
-        self.count_line();
+        self.count_lines(1);
         if fields.len() != expected_fields {
             let reason = format!("expected {expected_fields} fields as in the header, found {}", fields.len());
             return self.reject(line, reason, fields, Some(*positions));
@@ -235,7 +240,7 @@ impl Sink {
         pretyped: Pretyped,
         text: impl FnOnce() -> Vec<String>,
     ) -> Result<(), IngestError> {
-        self.count_line();
+        self.count_lines(1);
         match self.parser.parse_pretyped(fields, pretyped) {
             Ok(typed) => self.append(typed),
             Err(reason) => {
@@ -251,16 +256,10 @@ impl Sink {
     /// are staged as they are instead of being copied line by line.
     pub fn typed_lines(&mut self, columns: [ArrayRef; 8]) -> Result<(), IngestError> {
         let rows = columns[0].len();
-        let source = (self.sources.len() - 1) as i32;
-        let current = self.current();
-        current.raw_lines += rows as u64;
-        current.typed += rows as u64;
-        self.unreported_lines += rows as u64;
-        if self.unreported_lines >= 1024 {
-            self.report_progress();
-        }
+        self.count_lines(rows as u64);
+        self.current().typed += rows as u64;
         let mut columns = Vec::from(columns);
-        columns.push(Arc::new(Int32Array::from(vec![source; rows])));
+        columns.push(Arc::new(Int32Array::from(vec![self.source_index(); rows])));
         self.staging.write(&RecordBatch::try_new(raw_lines_schema(), columns)?)
     }
 
@@ -277,8 +276,7 @@ impl Sink {
         self.quantity.append_value(typed.quantity);
         self.invoice_ts.append_value(typed.invoice_ts);
         self.unit_price.append_value(typed.unit_price);
-        let index = (self.sources.len() - 1) as i32;
-        self.source_file.append_value(index);
+        self.source_file.append_value(self.source_index());
         self.current().typed += 1;
         if self.quantity.len() >= BATCH_ROWS {
             self.flush_lines()?;
@@ -295,7 +293,7 @@ impl Sink {
         fields: &[&str],
         positions: Option<[usize; 8]>,
     ) -> Result<(), IngestError> {
-        self.count_line();
+        self.count_lines(1);
         self.reject(line, reason, fields, positions)
     }
 
