@@ -90,7 +90,10 @@ def main(plan_path):
     for model in plan["models"]:
         name = model["name"]
         if model["kind"] == "staging":
-            con.execute(f'create view "{name}" as {in_duckdb_dialect(model["sql"])}')
+            # A materialized staging model is computed once, as `insights run`
+            # does: here a DuckDB table (in memory, spilled under a limit).
+            kind = "table" if model.get("materialized") else "view"
+            con.execute(f'create {kind} "{name}" as {in_duckdb_dialect(model["sql"])}')
             continue
         insight_started = time.perf_counter()
         try:

@@ -1,5 +1,5 @@
 -- name: cohort_retention
--- version: 1
+-- version: 2
 -- description: >
 --   Do customers come back? Customers are grouped by cohort_month, the month
 --   of their first sale. One row per cohort and months_since (0 = the first
@@ -10,7 +10,7 @@
 
 with active_months as (
     select distinct customer_id, year_month
-    from sales
+    from order_totals
     where customer_id is not null
 ),
 

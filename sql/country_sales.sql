@@ -1,5 +1,5 @@
 -- name: country_sales
--- version: 1
+-- version: 2
 -- description: >
 --   Where do the customers buy from? One row per country: revenue, orders,
 --   distinct customers, units, average order value, revenue share and rank
@@ -13,8 +13,8 @@ with by_country as (
         sum(revenue) as revenue,
         count(distinct invoice_no) as orders,
         count(distinct customer_id) as customers,
-        sum(quantity) as units
-    from sales
+        sum(units) as units
+    from order_totals
     group by country
 ),
 

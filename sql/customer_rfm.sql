@@ -1,5 +1,5 @@
 -- name: customer_rfm
--- version: 1
+-- version: 2
 -- description: >
 --   Who are the customers and how valuable are they? One row per known
 --   customer: their most frequent country (by lines; ties: the smallest
@@ -18,15 +18,15 @@ with reference_day as (
     from transaction_lines
 ),
 
-customer_lines as (
-    select customer_id, country, invoice_no, invoice_date, revenue
-    from sales
+customer_orders as (
+    select customer_id, country, invoice_no, invoice_date, revenue, lines
+    from order_totals
     where customer_id is not null
 ),
 
 country_counts as (
-    select customer_id, country, count(*) as line_count
-    from customer_lines
+    select customer_id, country, sum(lines) as line_count
+    from customer_orders
     where country is not null
     group by customer_id, country
 ),
@@ -50,7 +50,7 @@ customer_totals as (
         max(invoice_date) as last_purchase,
         count(distinct invoice_no) as frequency,
         sum(revenue) as monetary
-    from customer_lines
+    from customer_orders
     group by customer_id
 ),
 

@@ -1,5 +1,5 @@
 -- name: monthly_sales
--- version: 1
+-- version: 2
 -- description: >
 --   How do sales develop month by month, and who buys? One row per
 --   year_month: revenue, orders, units, distinct customers, average order
@@ -14,9 +14,9 @@ with monthly_totals as (
         year_month,
         sum(revenue) as revenue,
         count(distinct invoice_no) as orders,
-        sum(quantity) as units,
+        sum(units) as units,
         count(distinct customer_id) as customers
-    from sales
+    from order_totals
     group by year_month
 ),
 

@@ -1,5 +1,5 @@
 -- name: order_value
--- version: 1
+-- version: 2
 -- description: >
 --   How big are orders, and is that changing? An order is an invoice of
 --   sales, counted in the year_month of its first line. One row per
@@ -14,9 +14,9 @@ with orders as (
         invoice_no,
         min(year_month) as year_month,
         sum(revenue) as order_value,
-        sum(quantity) as units,
-        count(*) as lines
-    from sales
+        sum(units) as units,
+        sum(lines) as lines
+    from order_totals
     group by invoice_no
 ),
 

@@ -1,5 +1,5 @@
 -- name: returns_analysis
--- version: 1
+-- version: 2
 -- description: >
 --   How much is returned? One row per year_month of sales: the cancelled
 --   product lines of that month (all transactions, not only sales), their
@@ -21,7 +21,7 @@ with cancellations as (
 
 gross as (
     select year_month, sum(revenue) as gross_sales
-    from sales
+    from order_totals
     group by year_month
 ),
 

@@ -1,5 +1,5 @@
 -- name: shopping_hours
--- version: 1
+-- version: 2
 -- description: >
 --   When do customers shop? One row per ISO weekday (1 = Monday) and hour of
 --   the day (shop-local time) with sales: orders, revenue, units and the
@@ -7,14 +7,14 @@
 -- key: [weekday, hour]
 -- chart: {kind: heatmap, x: hour, y: weekday, label: weekday_name, value: revenue, title: Revenue by weekday and hour}
 
-with timed_lines as (
+with timed_orders as (
     select
         cast((date_part('dow', invoice_ts) + 6) % 7 + 1 as int) as weekday,
         cast(date_part('hour', invoice_ts) as int) as hour,
         invoice_no,
         revenue,
-        quantity
-    from sales
+        units
+    from order_totals
 ),
 
 by_hour as (
@@ -23,8 +23,8 @@ by_hour as (
         hour,
         count(distinct invoice_no) as orders,
         sum(revenue) as revenue,
-        sum(quantity) as units
-    from timed_lines
+        sum(units) as units
+    from timed_orders
     group by weekday, hour
 ),
 

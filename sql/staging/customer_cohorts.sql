@@ -1,5 +1,5 @@
 -- name: customer_cohorts
--- version: 1
+-- version: 2
 -- description: >
 --   Each known customer's cohort: the year_month of their first sale. Shared
 --   by monthly_sales (new vs returning customers) and cohort_retention.
@@ -7,6 +7,6 @@
 select
     customer_id,
     min(year_month) as cohort_month
-from sales
+from order_totals
 where customer_id is not null
 group by customer_id

@@ -176,6 +176,21 @@ impl Catalog {
         })
     }
 
+    /// The staging models `selected` read, directly or through other staging
+    /// models, in dependency order: a run materializes only these.
+    pub fn staging_for(&self, selected: &[&Model]) -> Vec<&Model> {
+        let mut wanted: BTreeSet<&str> = BTreeSet::new();
+        let mut stack: Vec<&str> = selected.iter().flat_map(|m| m.dependencies.iter().map(String::as_str)).collect();
+        while let Some(name) = stack.pop() {
+            if let Some(model) = self.staging().find(|m| m.name() == name)
+                && wanted.insert(model.name())
+            {
+                stack.extend(model.dependencies.iter().map(String::as_str));
+            }
+        }
+        self.staging().filter(|m| wanted.contains(m.name())).collect()
+    }
+
     /// The insights to run for `only` (all when empty) plus every insight
     /// they read, in dependency order.
     pub fn select(&self, only: &[String]) -> Result<Vec<&Model>, CatalogError> {
@@ -363,6 +378,24 @@ mod tests {
         assert_eq!(order, ["sales", "b_base", "a_top", "c_other"]);
         let selected: Vec<_> = catalog.select(&["a_top".into()]).unwrap().iter().map(|m| m.name()).collect();
         assert_eq!(selected, ["b_base", "a_top"]);
+    }
+
+    #[test]
+    fn a_run_needs_only_the_staging_its_insights_read() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "staging/lines.sql", "lines", "select * from transactions");
+        write(dir.path(), "staging/sales.sql", "sales", "select * from lines");
+        write(dir.path(), "staging/orders.sql", "orders", "select * from sales");
+        write(dir.path(), "staging/unused.sql", "unused", "select * from transactions");
+        write(dir.path(), "by_line.sql", "by_line", "select * from sales");
+        write(dir.path(), "by_order.sql", "by_order", "select * from orders join lines using (x)");
+        let catalog = Catalog::load(dir.path(), &["transactions"]).unwrap();
+        let staging_for = |only: &str| -> Vec<&str> {
+            let selected = catalog.select(&[only.into()]).unwrap();
+            catalog.staging_for(&selected).iter().map(|m| m.name()).collect()
+        };
+        assert_eq!(staging_for("by_line"), ["lines", "sales"]);
+        assert_eq!(staging_for("by_order"), ["lines", "sales", "orders"]);
     }
 
     #[test]

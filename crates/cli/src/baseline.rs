@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
-use insights_catalog::{Catalog, ModelKind, ParamType};
+use insights_catalog::{Catalog, Materialized, ModelKind, ParamType};
 use insights_engine::Manifest;
 use serde::Deserialize;
 
@@ -92,6 +92,7 @@ impl Baseline {
                 serde_json::json!({
                     "name": model.name(),
                     "kind": if model.kind == ModelKind::Staging { "staging" } else { "insight" },
+                    "materialized": model.header.materialized == Materialized::Table,
                     "path": model.path,
                     "sql": bind(&model.sql, &literals),
                 })

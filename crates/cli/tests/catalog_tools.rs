@@ -7,6 +7,12 @@ use std::path::Path;
 
 use util::{insights, repo};
 
+/// The `-- version:` of a catalog file's header.
+fn version_of(sql: &str) -> u32 {
+    let line = sql.lines().find_map(|line| line.strip_prefix("-- version: ")).expect("a version line");
+    line.trim().parse().unwrap()
+}
+
 fn copy_catalog(dir: &Path) {
     let status = std::process::Command::new("cp").arg("-r").arg(repo().join("sql")).arg(dir).status().unwrap();
     assert!(status.success());
@@ -16,7 +22,7 @@ fn copy_catalog(dir: &Path) {
 fn the_committed_catalog_checks_clean_and_its_lock_is_current() {
     let stdout = insights(&repo(), &["check"]).ok();
     assert!(stdout.contains("ok     top_products v3"), "{stdout}");
-    assert!(stdout.contains("catalog ok: 16 files planned, catalog.lock in step"), "{stdout}");
+    assert!(stdout.contains("catalog ok: 17 files planned, catalog.lock in step"), "{stdout}");
 }
 
 #[test]
@@ -48,6 +54,7 @@ fn changing_sql_without_a_version_bump_is_an_error_until_bumped_and_locked() {
     copy_catalog(dir.path());
     let path = dir.path().join("sql/country_sales.sql");
     let original = std::fs::read_to_string(&path).unwrap();
+    let version = version_of(&original);
     std::fs::write(
         &path,
         original
@@ -58,17 +65,20 @@ fn changing_sql_without_a_version_bump_is_an_error_until_bumped_and_locked() {
     for args in [vec!["check"], vec!["run", "--input", sample.to_str().unwrap(), "--output", "out"]] {
         let err = insights(dir.path(), &args).err();
         assert!(
-            err.contains("sql/country_sales.sql: the SQL of `country_sales` changed but its version is still 1")
-                && err.contains("set `-- version: 2`")
+            err.contains(&format!(
+                "sql/country_sales.sql: the SQL of `country_sales` changed but its version is still {version}"
+            )) && err.contains(&format!("set `-- version: {}`", version + 1))
                 && err.contains("insights lock"),
             "{args:?}: {err}"
         );
     }
-    let bumped = std::fs::read_to_string(&path).unwrap().replace("-- version: 1", "-- version: 2");
+    let bumped = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace(&format!("-- version: {version}"), &format!("-- version: {}", version + 1));
     std::fs::write(&path, bumped).unwrap();
     let err = insights(dir.path(), &["check"]).err();
-    assert!(err.contains("`country_sales` v2 is not in catalog.lock"), "{err}");
-    assert!(insights(dir.path(), &["lock"]).ok().contains("locked 17 files"));
+    assert!(err.contains(&format!("`country_sales` v{} is not in catalog.lock", version + 1)), "{err}");
+    assert!(insights(dir.path(), &["lock"]).ok().contains("locked 18 files"));
     insights(dir.path(), &["check"]).ok();
     let stdout = insights(
         dir.path(),
@@ -77,7 +87,9 @@ fn changing_sql_without_a_version_bump_is_an_error_until_bumped_and_locked() {
     .ok();
     assert!(stdout.contains("/tables"), "{stdout}");
     let manifest = insights_engine::Manifest::load(&dir.path().join("out")).unwrap();
-    assert!(manifest.insight("country_sales").unwrap().path.ends_with("tables/country_sales/v2"));
+    assert!(
+        manifest.insight("country_sales").unwrap().path.ends_with(&format!("tables/country_sales/v{}", version + 1))
+    );
 }
 
 #[test]
@@ -143,7 +155,8 @@ fn diff_shows_which_tables_changed_between_two_runs() {
     let first = run(dir.path());
     let path = dir.path().join("sql/country_sales.sql");
     let text = std::fs::read_to_string(&path).unwrap();
-    let edited = text.replace("-- version: 1", "-- version: 2").replace(
+    let version = version_of(&text);
+    let edited = text.replace(&format!("-- version: {version}"), &format!("-- version: {}", version + 1)).replace(
         "cast(revenue as double) / cast(orders as double) as aov",
         "cast(revenue as double) / cast(orders + 1 as double) as aov",
     );
@@ -153,7 +166,10 @@ fn diff_shows_which_tables_changed_between_two_runs() {
     let stdout = insights(dir.path(), &["diff", &first, &second, "--output", "out"]).ok();
     let line = stdout.lines().find(|l| l.contains("country_sales")).unwrap();
     assert!(
-        line.starts_with("changed") && line.contains("v1 ") && line.contains("-> v2 ") && line.contains("aov"),
+        line.starts_with("changed")
+            && line.contains(&format!("v{version} "))
+            && line.contains(&format!("-> v{} ", version + 1))
+            && line.contains("aov"),
         "{stdout}"
     );
     assert!(!line.contains("revenue "), "only aov changed: {line}");

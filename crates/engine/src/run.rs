@@ -216,43 +216,48 @@ async fn run_into(
     register_sources(ctx, run_location, &options.category_rules).await?;
     let no_params = Params::new();
     let params_of = |model: &Model| options.params.get(model.name()).unwrap_or(&no_params);
-    for model in catalog.staging() {
-        let df = plan(ctx, model, params_of(model)).await?;
-        match model.header.materialized {
-            Materialized::View => {
-                ctx.register_table(model.name(), df.into_view())?;
-            }
-            Materialized::Table => materialize(ctx, model, df, run_location).await?,
-        }
-    }
-    // Each insight starts as soon as the insights it reads are written, so a
-    // long chain (top_products, then product_affinity) does not wait for
-    // unrelated insights. Jobs in flight at once hide Ballista's per-job
-    // scheduling latency, standalone and on a cluster (2 executors, 1M
-    // lines: 3.5-4.0 s -> 2.7-3.0 s; 10M: 41 s -> 32 s). Under a memory
-    // limit they go one at a time: concurrent jobs split the pool, and a
-    // sort that needs one large allocation then fails (seen at 50M lines).
+    // Each model starts as soon as what it reads is there: a staging view is
+    // registered at once, a staging table and an insight run as jobs. So
+    // the long chain (sales, then top_products, then product_affinity) does
+    // not wait for order_totals or unrelated insights. Jobs in flight at
+    // once hide Ballista's per-job scheduling latency, standalone and on a
+    // cluster (2 executors, 1M lines: 3.5-4.0 s -> 2.7-3.0 s; 10M: 41 s ->
+    // 32 s). Under a memory limit they go one at a time: concurrent jobs
+    // split the pool, and a sort that needs one large allocation then fails
+    // (seen at 50M lines).
     let concurrency = match options.engine.memory_limit {
         None => (options.engine.parallelism * 2).max(2),
         Some(_) => 1,
     };
     let reader_partitions = engine.partitions_for_insight_readers();
-    let mut order = StartOrder::new(&selected);
+    let models: Vec<&Model> = catalog.staging_for(&selected).into_iter().chain(selected.iter().copied()).collect();
+    let mut order = StartOrder::new(&models);
     let mut in_flight = futures::stream::FuturesUnordered::new();
     let mut records = Vec::new();
     loop {
         while in_flight.len() < concurrency {
             let Some(model) = order.next_ready() else { break };
+            if model.kind == ModelKind::Staging && model.header.materialized == Materialized::View {
+                let view = plan(ctx, model, params_of(model)).await?.into_view();
+                ctx.register_table(model.name(), view)?;
+                order.finished(model.name());
+                continue;
+            }
             let partitions = reader_partitions.filter(|_| order.reads_an_insight(model));
             in_flight.push(async move {
-                (model.name(), run_insight(ctx, model, params_of(model), partitions, run_location).await)
+                let record = match model.kind {
+                    ModelKind::Staging => materialize(ctx, model, params_of(model), run_location).await.map(|()| None),
+                    _ => run_insight(ctx, model, params_of(model), partitions, run_location).await.map(Some),
+                };
+                (model.name(), record)
             });
         }
         let Some((name, record)) = in_flight.next().await else { break };
-        let record = record?;
         order.finished(name);
-        report.insight_done(&record);
-        records.push(record);
+        if let Some(record) = record? {
+            report.insight_done(&record);
+            records.push(record);
+        }
     }
     debug_assert!(order.waiting.is_empty(), "the catalog is ordered by dependency, so every insight gets ready");
     // Materialized staging tables are a cache of this run, not results.
@@ -284,36 +289,39 @@ async fn run_into(
     })
 }
 
-/// The order in which insights start: of those whose insight dependencies
-/// are written, first the ones with the longest chain of insights waiting
-/// on them, then the deepest in a chain (its chain has started), then
-/// catalog order. Staging views and sources are not waited for.
+/// The order in which models start: of those whose dependencies are
+/// there, first the ones with the longest chain of models waiting on them,
+/// then the deepest in a chain of insights (its chain has started), then
+/// catalog order. Sources are there from the start.
 struct StartOrder<'a> {
     /// Not started yet, best first.
     waiting: Vec<&'a Model>,
     unfinished: BTreeSet<&'a str>,
-    /// The most insights above each one in a chain of insights it reads.
+    /// The most insights above each model in a chain of insights it reads.
     depth: BTreeMap<&'a str, usize>,
 }
 
 impl<'a> StartOrder<'a> {
-    fn new(selected: &[&'a Model]) -> Self {
-        let names: BTreeSet<&str> = selected.iter().map(|model| model.name()).collect();
+    /// `models` lists dependencies first: staging models, then insights.
+    fn new(models: &[&'a Model]) -> Self {
+        let names: BTreeSet<&str> = models.iter().map(|model| model.name()).collect();
         let reads = |model: &Model, other: &str| model.dependencies.contains(other) && names.contains(other);
-        // `selected` lists dependencies first, so one pass each way settles
-        // the depth (insights above) and the height (insights below).
+        // One pass each way settles the depth (insights above) and the
+        // height (models below).
         let mut depth: BTreeMap<&str, usize> = BTreeMap::new();
-        for model in selected {
-            let above = selected.iter().filter(|other| reads(model, other.name())).map(|other| depth[other.name()] + 1);
+        for model in models {
+            let above = models
+                .iter()
+                .filter(|other| other.kind == ModelKind::Insight && reads(model, other.name()))
+                .map(|other| depth[other.name()] + 1);
             depth.insert(model.name(), above.max().unwrap_or(0));
         }
         let mut height: BTreeMap<&str, usize> = BTreeMap::new();
-        for model in selected.iter().rev() {
-            let below =
-                selected.iter().filter(|other| reads(other, model.name())).map(|other| height[other.name()] + 1);
+        for model in models.iter().rev() {
+            let below = models.iter().filter(|other| reads(other, model.name())).map(|other| height[other.name()] + 1);
             height.insert(model.name(), below.max().unwrap_or(0));
         }
-        let mut waiting = selected.to_vec();
+        let mut waiting = models.to_vec();
         // Stable: equal priorities keep the catalog order.
         waiting.sort_by_key(|model| std::cmp::Reverse((height[model.name()], depth[model.name()])));
         Self { waiting, unfinished: names, depth }
@@ -324,7 +332,7 @@ impl<'a> StartOrder<'a> {
         self.depth.get(model.name()).is_some_and(|&depth| depth > 0)
     }
 
-    /// Takes the best insight whose insight dependencies have finished.
+    /// Takes the best model whose dependencies have finished.
     fn next_ready(&mut self) -> Option<&'a Model> {
         let unfinished = &self.unfinished;
         let ready = |model: &Model| !model.dependencies.iter().any(|dep| unfinished.contains(dep.as_str()));
@@ -431,7 +439,7 @@ pub(crate) fn model_error(model: &Model) -> impl Fn(DataFusionError) -> EngineEr
 }
 
 /// Plans one catalog query with its parameters bound as values.
-async fn plan(ctx: &SessionContext, model: &Model, params: &Params) -> Result<DataFrame, EngineError> {
+pub(crate) async fn plan(ctx: &SessionContext, model: &Model, params: &Params) -> Result<DataFrame, EngineError> {
     ctx.sql(&model.sql).await.and_then(|df| df.with_param_values(param_values(params))).map_err(model_error(model))
 }
 
@@ -560,5 +568,42 @@ mod tests {
         order.finished("a_leaf");
         assert_eq!(order.next_ready().map(Model::name), Some("chain_end"));
         assert_eq!(order.next_ready().map(Model::name), None);
+    }
+
+    #[test]
+    fn staging_models_start_as_soon_as_what_they_read_is_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |path: &str, name: &str, materialized: &str, from: &str| {
+            let sql = format!(
+                "-- name: {name}\n-- version: 1\n-- description: test\n{materialized}\nselect 1 as one from {from}\n"
+            );
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, sql).unwrap();
+        };
+        write("staging/lines.sql", "lines", "", "transactions");
+        write("staging/sales.sql", "sales", "-- materialized: table", "lines");
+        write("staging/orders.sql", "orders", "-- materialized: table", "sales");
+        write("staging/cohorts.sql", "cohorts", "", "orders");
+        write("by_line.sql", "by_line", "", "sales");
+        write("by_cohort.sql", "by_cohort", "", "cohorts");
+        write("by_product.sql", "by_product", "", "sales");
+        write("after_product.sql", "after_product", "", "by_product");
+        let catalog = Catalog::load(dir.path(), &SOURCE_TABLES).unwrap();
+        let selected = catalog.select(&[]).unwrap();
+        let models: Vec<&Model> = catalog.staging_for(&selected).into_iter().chain(selected).collect();
+        let mut order = StartOrder::new(&models);
+        let mut next = || order.next_ready().map(|model| model.name().to_string());
+        assert_eq!(next().as_deref(), Some("lines"), "a view is there as soon as what it reads is");
+        assert_eq!(next(), None, "everything else waits for lines");
+        order.finished("lines");
+        assert_eq!(order.next_ready().map(Model::name), Some("sales"));
+        order.finished("sales");
+        let ready: Vec<&str> = std::iter::from_fn(|| order.next_ready().map(Model::name)).collect();
+        assert_eq!(ready, ["orders", "by_product", "by_line"], "the longest chains first; cohorts waits for orders");
+        assert!(!order.reads_an_insight(catalog.get("by_cohort").unwrap()), "staging is not an insight");
+        assert!(order.reads_an_insight(catalog.get("after_product").unwrap()));
+        order.finished("orders");
+        assert_eq!(order.next_ready().map(Model::name), Some("cohorts"));
     }
 }

@@ -1,19 +1,19 @@
-//! Materialized staging views: a view that most insights read (`sales`) is
-//! computed once per run, stored as Parquet and registered under its name
-//! in place of the view.
+//! Materialized staging views: a view that many insights read (`sales`,
+//! `order_totals`) is computed once per run, stored as Parquet and
+//! registered under its name in place of the view.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use datafusion::config::TableParquetOptions;
-use datafusion::dataframe::{DataFrame, DataFrameWriteOptions};
+use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
-use insights_catalog::Model;
+use insights_catalog::{Model, Params};
 use insights_storage::Location;
 
 use crate::EngineError;
-use crate::run::{ensure_table_file, model_error};
+use crate::run::{ensure_table_file, model_error, plan};
 use crate::session::with_target_partitions;
 
 /// Where materialized staging tables live during a run.
@@ -25,12 +25,13 @@ pub(crate) const STAGING_DIR: &str = "staging";
 pub(crate) async fn materialize(
     ctx: &SessionContext,
     model: &Model,
-    df: DataFrame,
+    params: &Params,
     run_location: &Location,
 ) -> Result<(), EngineError> {
     let started = Instant::now();
     let table = run_location.join(&format!("{STAGING_DIR}/{}", model.name()));
     let insight_error = model_error(model);
+    let df = plan(ctx, model, params).await?;
     let schema = Arc::new(df.schema().as_arrow().clone());
     let df = if row_local(&df.clone().into_optimized_plan().map_err(&insight_error)?) {
         with_target_partitions(df, 1)
