@@ -17,6 +17,7 @@ use datafusion::prelude::SessionConfig;
 use insights_storage::StorageOptions;
 
 use crate::EngineError;
+use crate::memory_staging::{LogicalCodec, PhysicalCodec};
 use crate::registry::runtime;
 
 /// How often executors report (and the scheduler looks for silent ones).
@@ -74,6 +75,8 @@ pub async fn serve_scheduler(options: SchedulerOptions) -> Result<(), EngineErro
         external_host: options.external_host.clone(),
         executor_timeout_seconds: options.executor_timeout_seconds,
         expire_dead_executor_interval_seconds: HEARTBEAT_SECONDS,
+        override_logical_codec: Some(Arc::new(LogicalCodec::default())),
+        override_physical_codec: Some(Arc::new(PhysicalCodec::default())),
         ..SchedulerConfig::default()
     }
     .with_override_config_producer(Arc::new(SessionConfig::new_with_ballista))
@@ -118,6 +121,8 @@ pub async fn serve_executor(options: ExecutorOptions) -> Result<(), EngineError>
         override_function_registry: Some(Arc::new(function_registry())),
         override_runtime_producer: Some(runtime_producer),
         override_config_producer: Some(config_producer),
+        override_logical_codec: Some(Arc::new(LogicalCodec::default())),
+        override_physical_codec: Some(Arc::new(PhysicalCodec::default())),
         ..ExecutorProcessConfig::default()
     };
     start_executor_process(Arc::new(config)).await.map_err(ballista_error)

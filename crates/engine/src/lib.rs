@@ -9,6 +9,7 @@ mod cluster_ingest;
 mod diff;
 mod error;
 mod manifest;
+mod memory_staging;
 mod params;
 mod query;
 mod registry;

@@ -23,7 +23,7 @@ use serde::Deserialize;
 use crate::manifest::{InsightRecord, Manifest};
 use crate::params::param_values;
 use crate::session::with_target_partitions;
-use crate::staging::{STAGING_DIR, materialize};
+use crate::staging::{STAGING_DIR, StagingStore};
 use crate::{Engine, EngineError, EngineOptions};
 
 /// Tables the engine provides to the catalog; every other table a query
@@ -214,6 +214,7 @@ async fn run_into(
 
     let ctx = &engine.ctx;
     register_sources(ctx, run_location, &options.category_rules).await?;
+    let staging = StagingStore::for_run(&engine_options, summary.kept, run_location).await?;
     let no_params = Params::new();
     let params_of = |model: &Model| options.params.get(model.name()).unwrap_or(&no_params);
     // Each model starts as soon as what it reads is there: a staging view is
@@ -238,15 +239,17 @@ async fn run_into(
         while in_flight.len() < concurrency {
             let Some(model) = order.next_ready() else { break };
             if model.kind == ModelKind::Staging && model.header.materialized == Materialized::View {
-                let view = plan(ctx, model, params_of(model)).await?.into_view();
-                ctx.register_table(model.name(), view)?;
+                staging.register_view(ctx, model, params_of(model)).await?;
                 order.finished(model.name());
                 continue;
             }
             let partitions = reader_partitions.filter(|_| order.reads_an_insight(model));
+            let staging = &staging;
             in_flight.push(async move {
                 let record = match model.kind {
-                    ModelKind::Staging => materialize(ctx, model, params_of(model), run_location).await.map(|()| None),
+                    ModelKind::Staging => {
+                        staging.materialize(ctx, model, params_of(model), run_location).await.map(|()| None)
+                    }
                     _ => run_insight(ctx, model, params_of(model), partitions, run_location).await.map(Some),
                 };
                 (model.name(), record)
@@ -447,9 +450,14 @@ pub(crate) async fn plan(ctx: &SessionContext, model: &Model, params: &Params) -
 /// `year_month`) and `category_rules` (the YAML rules, stored with the run
 /// so executors read them like any table).
 async fn register_sources(ctx: &SessionContext, run: &Location, rules_yaml: &Path) -> Result<(), EngineError> {
+    run.write("seeds/category_rules.parquet", category_rules_parquet(rules_yaml)?).await?;
+    register_source_tables(ctx, run).await
+}
+
+/// Registers the run's sources, already written, in another session.
+pub(crate) async fn register_source_tables(ctx: &SessionContext, run: &Location) -> Result<(), EngineError> {
     let options = ParquetReadOptions::default().table_partition_cols(vec![(MONTH_COLUMN.to_string(), DataType::Utf8)]);
     ctx.register_parquet("transactions", &run.url_of(&format!("curated/{TRANSACTIONS_DIR}/")), options).await?;
-    run.write("seeds/category_rules.parquet", category_rules_parquet(rules_yaml)?).await?;
     ctx.register_parquet("category_rules", &run.url_of("seeds/category_rules.parquet"), ParquetReadOptions::default())
         .await?;
     Ok(())

@@ -2,6 +2,7 @@
 //! executor) or a remote scheduler. Everything else is the same.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use ballista::prelude::{SessionConfigExt, SessionContextExt};
 use datafusion::dataframe::DataFrame;
@@ -10,6 +11,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::EngineError;
 use crate::cluster::{ExecutorOptions, SchedulerOptions};
+use crate::memory_staging::{LogicalCodec, PhysicalCodec};
 
 /// How to reach the executors.
 #[derive(Debug, Clone)]
@@ -125,7 +127,9 @@ impl Engine {
         let mut config = SessionConfig::new_with_ballista()
             .with_target_partitions(options.parallelism)
             .with_ballista_standalone_parallelism(options.parallelism)
-            .with_information_schema(true);
+            .with_information_schema(true)
+            .with_ballista_logical_extension_codec(Arc::new(LogicalCodec::default()))
+            .with_ballista_physical_extension_codec(Arc::new(PhysicalCodec::default()));
         // Rows already hash-partitioned by some of the grouping keys, into
         // at least one partition per core, stay where they are: DataFusion
         // shuffles them again below 4 partitions, which moved 18 M pair

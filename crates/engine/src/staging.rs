@@ -7,22 +7,109 @@ use std::time::Instant;
 
 use datafusion::config::TableParquetOptions;
 use datafusion::dataframe::DataFrameWriteOptions;
+use datafusion::datasource::MemTable;
+use datafusion::execution::SessionStateBuilder;
 use datafusion::logical_expr::LogicalPlan;
-use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use insights_catalog::{Model, Params};
 use insights_storage::Location;
 
-use crate::EngineError;
-use crate::run::{ensure_table_file, model_error, plan};
+use crate::memory_staging::MemoryStaging;
+use crate::run::{ensure_table_file, model_error, plan, register_source_tables};
 use crate::session::with_target_partitions;
+use crate::{EngineError, EngineOptions};
 
 /// Where materialized staging tables live during a run.
 pub(crate) const STAGING_DIR: &str = "staging";
 
+/// Curated lines up to which a standalone run keeps its staging tables in
+/// memory (10M lines: peak RSS 2.1 -> 3.3 GB); above, they are files.
+const MAX_LINES_IN_MEMORY: u64 = 15_000_000;
+
+/// Where a run keeps its materialized staging tables.
+pub(crate) enum StagingStore {
+    /// Parquet files under the run, which every executor can read (a
+    /// cluster, or a memory limit or large input: the tables may not fit in
+    /// memory).
+    Files,
+    /// In this process, for the in-process executor: computed by a plain
+    /// DataFusion session over the same sources (`local`, which gets every
+    /// staging view too) and kept as Arrow batches, with no Parquet to
+    /// encode and decode again in every reader. 1.07M lines: the run
+    /// 2.18 -> 1.91 s; 10M: 23.0 -> 19.8 s (medians of 6 and 3).
+    Memory { local: SessionContext, tables: MemoryStaging },
+}
+
+impl StagingStore {
+    /// In memory for a standalone run of up to `MAX_LINES_IN_MEMORY`
+    /// curated `lines` without a memory limit; files otherwise.
+    pub(crate) async fn for_run(
+        options: &EngineOptions,
+        lines: u64,
+        run_location: &Location,
+    ) -> Result<Self, EngineError> {
+        if options.scheduler.is_some() || options.memory_limit.is_some() || lines > MAX_LINES_IN_MEMORY {
+            return Ok(Self::Files);
+        }
+        let mut config = SessionConfig::new().with_target_partitions(options.parallelism);
+        // Plain strings: the shuffle files Ballista wrote from these
+        // batches with string views could not be read back (an IPC message
+        // with header type `NONE`).
+        config.options_mut().execution.parquet.schema_force_view_types = false;
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_runtime_env(crate::registry::runtime(&options.storage).map_err(EngineError::Session)?)
+            .with_default_features()
+            .build();
+        let local = SessionContext::new_with_state(state);
+        register_source_tables(&local, run_location).await?;
+        Ok(Self::Memory { local, tables: MemoryStaging::new() })
+    }
+
+    /// Registers a staging view in `ctx` (and in the local session).
+    pub(crate) async fn register_view(
+        &self,
+        ctx: &SessionContext,
+        model: &Model,
+        params: &Params,
+    ) -> Result<(), EngineError> {
+        ctx.register_table(model.name(), plan(ctx, model, params).await?.into_view())?;
+        if let Self::Memory { local, .. } = self {
+            local.register_table(model.name(), plan(local, model, params).await?.into_view())?;
+        }
+        Ok(())
+    }
+
+    /// Computes a staging table once and registers it in `ctx` under the
+    /// view's name.
+    pub(crate) async fn materialize(
+        &self,
+        ctx: &SessionContext,
+        model: &Model,
+        params: &Params,
+        run_location: &Location,
+    ) -> Result<(), EngineError> {
+        match self {
+            Self::Files => write_table(ctx, model, params, run_location).await,
+            Self::Memory { local, tables } => {
+                let started = Instant::now();
+                let df = plan(local, model, params).await?;
+                let schema = Arc::new(df.schema().as_arrow().clone());
+                let batches = df.collect().await.map_err(model_error(model))?;
+                let in_local = MemTable::try_new(schema.clone(), vec![batches.clone()]).map_err(model_error(model))?;
+                local.register_table(model.name(), Arc::new(in_local))?;
+                ctx.register_table(model.name(), tables.insert(model.name(), schema, batches))?;
+                log::info!("kept {} in memory in {:.2} s", model.name(), started.elapsed().as_secs_f64());
+                Ok(())
+            }
+        }
+    }
+}
+
 /// Writes a staging view's rows once, uncompressed (they are read back
 /// within seconds and removed when the insights are done), and registers the
 /// stored table under the view's name.
-pub(crate) async fn materialize(
+async fn write_table(
     ctx: &SessionContext,
     model: &Model,
     params: &Params,
