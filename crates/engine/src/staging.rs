@@ -1,6 +1,7 @@
 //! Materialized staging views: a view that many insights read (`sales`,
-//! `order_totals`) is computed once per run, stored as Parquet and
-//! registered under its name in place of the view.
+//! `order_totals`) is computed once per run, kept in memory or stored as
+//! Parquet (`StagingStore`), and registered under its name in place of the
+//! view.
 
 use std::sync::Arc;
 use std::time::Instant;
