@@ -416,7 +416,8 @@ fn write_results(
         md.push_str(&format!(
             "\nSame-run baseline: the whole job on {engine} ({} threads, `bench/duckdb_baseline.py`) — the catalog's \
              curation query from the same generated Parquet to a curated layer partitioned by month (its ingest), \
-             then every insight of the catalog, each written to Parquet. Times below 1 are faster than {engine}:\n\n\
+             then every insight of the catalog, each written to Parquet (materialized staging models as tables in \
+             memory). Times below 1 are faster than {engine}:\n\n\
              | lines | mode | run s | {engine} run s | run vs {engine} | insights s | {engine} insights s | insights vs {engine} |\n\
              |---:|---|---:|---:|---:|---:|---:|---:|\n",
             args.parallelism
