@@ -2,7 +2,6 @@
 //! `transactions`, the staging views and every result table registered by
 //! name, read straight from the run's Parquet (local or S3).
 
-use datafusion::arrow::datatypes::DataType;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use insights_catalog::{Catalog, Params};
@@ -23,13 +22,8 @@ pub async fn query_session(
         .with_default_features()
         .build();
     let ctx = SessionContext::new_with_state(state);
-    let curated = output.url_of(&format!("{}/{}/", manifest.curated, insights_ingest::TRANSACTIONS_DIR));
-    let partitioned = ParquetReadOptions::default()
-        .table_partition_cols(vec![(insights_ingest::MONTH_COLUMN.into(), DataType::Utf8)]);
-    ctx.register_parquet("transactions", &curated, partitioned).await?;
     let run = manifest.curated.trim_end_matches("curated").trim_end_matches('/');
-    let rules = output.url_of(&format!("{run}/seeds/category_rules.parquet"));
-    ctx.register_parquet("category_rules", &rules, ParquetReadOptions::default()).await?;
+    crate::run::register_source_tables(&ctx, &output.join(run)).await?;
     for model in catalog.staging() {
         let df = ctx.sql(&model.sql).await?.with_param_values(crate::params::param_values(&Params::new()))?;
         ctx.register_table(model.name(), df.into_view())?;

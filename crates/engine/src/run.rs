@@ -454,7 +454,8 @@ async fn register_sources(ctx: &SessionContext, run: &Location, rules_yaml: &Pat
     register_source_tables(ctx, run).await
 }
 
-/// Registers the run's sources, already written, in another session.
+/// Registers the run's sources, once written, in a session: the run's own,
+/// its in-memory staging session, or a query over a committed run.
 pub(crate) async fn register_source_tables(ctx: &SessionContext, run: &Location) -> Result<(), EngineError> {
     let options = ParquetReadOptions::default().table_partition_cols(vec![(MONTH_COLUMN.to_string(), DataType::Utf8)]);
     ctx.register_parquet("transactions", &run.url_of(&format!("curated/{TRANSACTIONS_DIR}/")), options).await?;
