@@ -7,6 +7,7 @@ use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use insights_catalog::{Catalog, Params};
 use insights_storage::{Location, StorageOptions};
 
+use crate::session::keep_subset_partitioning;
 use crate::{EngineError, Manifest};
 
 /// Opens the run `manifest` describes below `output`.
@@ -16,8 +17,11 @@ pub async fn query_session(
     manifest: &Manifest,
     storage: &StorageOptions,
 ) -> Result<SessionContext, EngineError> {
+    let mut config = SessionConfig::new().with_information_schema(true);
+    let partitions = config.target_partitions();
+    keep_subset_partitioning(&mut config, partitions);
     let state = SessionStateBuilder::new()
-        .with_config(SessionConfig::new().with_information_schema(true))
+        .with_config(config)
         .with_runtime_env(crate::registry::runtime(storage)?)
         .with_default_features()
         .build();

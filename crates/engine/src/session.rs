@@ -130,11 +130,7 @@ impl Engine {
             .with_information_schema(true)
             .with_ballista_logical_extension_codec(Arc::new(LogicalCodec::default()))
             .with_ballista_physical_extension_codec(Arc::new(PhysicalCodec::default()));
-        // Rows already hash-partitioned by some of the grouping keys, into
-        // at least one partition per core, stay where they are: DataFusion
-        // shuffles them again below 4 partitions, which moved 18 M pair
-        // counts of product_affinity at 10M lines for nothing.
-        config.options_mut().optimizer.subset_repartition_threshold = options.parallelism;
+        keep_subset_partitioning(&mut config, options.parallelism);
         if options.memory_limit.is_some() {
             // Plain strings: with string views, a window function that
             // concatenates its input counts every shared view buffer once
@@ -267,6 +263,15 @@ pub(crate) fn shuffle_dir(options: &EngineOptions, scratch: &Path) -> PathBuf {
         }
         _ => on_disk,
     }
+}
+
+/// Rows already hash-partitioned by some of the grouping keys, into at
+/// least one partition per core, stay where they are: DataFusion shuffles
+/// them again below 4 partitions, which moved 18 M pair counts of
+/// product_affinity at 10M lines for nothing. `insights query` plans the
+/// same way, so that its `EXPLAIN ANALYZE` shows a run's plans.
+pub(crate) fn keep_subset_partitioning(config: &mut SessionConfig, parallelism: usize) {
+    config.options_mut().optimizer.subset_repartition_threshold = parallelism;
 }
 
 /// The query planned into `partitions` hash partitions instead of the
