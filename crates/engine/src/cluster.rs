@@ -12,13 +12,12 @@ use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_
 use ballista_scheduler::cluster::BallistaCluster;
 use ballista_scheduler::config::SchedulerConfig;
 use ballista_scheduler::scheduler_process::start_server;
-use datafusion::execution::SessionStateBuilder;
 use datafusion::prelude::SessionConfig;
 use insights_storage::StorageOptions;
 
 use crate::EngineError;
 use crate::memory_staging::{LogicalCodec, PhysicalCodec};
-use crate::registry::runtime;
+use crate::registry::{runtime, session_state};
 
 /// How often executors report (and the scheduler looks for silent ones).
 const HEARTBEAT_SECONDS: u64 = 2;
@@ -80,13 +79,7 @@ pub async fn serve_scheduler(options: SchedulerOptions) -> Result<(), EngineErro
         ..SchedulerConfig::default()
     }
     .with_override_config_producer(Arc::new(SessionConfig::new_with_ballista))
-    .with_override_session_builder(Arc::new(move |config: SessionConfig| {
-        Ok(SessionStateBuilder::new()
-            .with_config(config)
-            .with_runtime_env(runtime(&storage)?)
-            .with_default_features()
-            .build())
-    }));
+    .with_override_session_builder(Arc::new(move |config: SessionConfig| session_state(config, &storage, None)));
     let cluster = BallistaCluster::new_from_config(&config).await.map_err(ballista_error)?;
     start_server(cluster, address, Arc::new(config)).await.map_err(ballista_error)
 }

@@ -2,7 +2,6 @@
 //! `transactions`, the staging views and every result table registered by
 //! name, read straight from the run's Parquet (local or S3).
 
-use datafusion::execution::SessionStateBuilder;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use insights_catalog::{Catalog, Params};
 use insights_storage::{Location, StorageOptions};
@@ -20,12 +19,7 @@ pub async fn query_session(
     let mut config = SessionConfig::new().with_information_schema(true);
     let partitions = config.target_partitions();
     keep_subset_partitioning(&mut config, partitions);
-    let state = SessionStateBuilder::new()
-        .with_config(config)
-        .with_runtime_env(crate::registry::runtime(storage)?)
-        .with_default_features()
-        .build();
-    let ctx = SessionContext::new_with_state(state);
+    let ctx = SessionContext::new_with_state(crate::registry::session_state(config, storage, None)?);
     let run = manifest.curated.trim_end_matches("curated").trim_end_matches('/');
     crate::run::register_source_tables(&ctx, &output.join(run)).await?;
     for model in catalog.staging() {

@@ -9,6 +9,8 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::object_store::ObjectStoreRegistry;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
+use datafusion::execution::{SessionState, SessionStateBuilder};
+use datafusion::prelude::SessionConfig;
 use insights_storage::StorageOptions;
 use object_store::ObjectStore;
 use url::Url;
@@ -44,6 +46,23 @@ impl ObjectStoreRegistry for StorageRegistry {
         self.stores.write().expect("lock").insert(key, store.clone());
         Ok(store)
     }
+}
+
+/// A DataFusion session state with every default feature, whose object
+/// stores come from `options` and whose queries are confined to
+/// `memory_limit` bytes when there is one: what every session of this
+/// crate is built on (a run's, its in-memory staging session's, a query's,
+/// the scheduler's).
+pub(crate) fn session_state(
+    config: SessionConfig,
+    options: &StorageOptions,
+    memory_limit: Option<u64>,
+) -> Result<SessionState> {
+    Ok(SessionStateBuilder::new()
+        .with_config(config)
+        .with_runtime_env(runtime_with_memory_limit(options, memory_limit)?)
+        .with_default_features()
+        .build())
 }
 
 /// A runtime whose object stores come from `options` (and the environment).

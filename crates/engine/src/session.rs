@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use ballista::prelude::{SessionConfigExt, SessionContextExt};
 use datafusion::dataframe::DataFrame;
-use datafusion::execution::SessionStateBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::EngineError;
@@ -177,14 +176,8 @@ impl Engine {
                 }
             }
         }
-        let state = SessionStateBuilder::new()
-            .with_config(config)
-            .with_runtime_env(
-                crate::registry::runtime_with_memory_limit(&options.storage, options.memory_limit)
-                    .map_err(EngineError::Session)?,
-            )
-            .with_default_features()
-            .build();
+        let state = crate::registry::session_state(config, &options.storage, options.memory_limit)
+            .map_err(EngineError::Session)?;
         match &options.scheduler {
             Some(url) => {
                 probe_scheduler(url).await?;

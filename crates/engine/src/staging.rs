@@ -9,7 +9,6 @@ use std::time::Instant;
 use datafusion::config::TableParquetOptions;
 use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::datasource::MemTable;
-use datafusion::execution::SessionStateBuilder;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use insights_catalog::{Model, Params};
@@ -57,11 +56,7 @@ impl StagingStore {
         // batches with string views could not be read back (an IPC message
         // with header type `NONE`).
         config.options_mut().execution.parquet.schema_force_view_types = false;
-        let state = SessionStateBuilder::new()
-            .with_config(config)
-            .with_runtime_env(crate::registry::runtime(&options.storage).map_err(EngineError::Session)?)
-            .with_default_features()
-            .build();
+        let state = crate::registry::session_state(config, &options.storage, None).map_err(EngineError::Session)?;
         let local = SessionContext::new_with_state(state);
         register_source_tables(&local, run_location).await?;
         Ok(Self::Memory { local, tables: MemoryStaging::new() })
