@@ -235,11 +235,14 @@ fn peak_rss(pid: u32) -> u64 {
 }
 
 /// A scheduler and two single-slot executors on loopback, stopped (and
-/// their shuffle files removed) on drop.
+/// their shuffle files removed) on drop. The executors share one work dir,
+/// as executors on one machine should: each reads the other's shuffle files
+/// from disk instead of fetching them over Arrow Flight (insights at 10M
+/// lines 20.3 s -> 19.0 s).
 struct Cluster {
     url: String,
     children: Vec<Child>,
-    work_dirs: Vec<PathBuf>,
+    work_dir: Option<PathBuf>,
 }
 
 impl Cluster {
@@ -263,8 +266,7 @@ impl Cluster {
     fn start_once(binary: &Path, args: &BenchArgs) -> Result<Self> {
         let port = free_port()?;
         // Dropped on any error below, which stops what has started.
-        let mut cluster =
-            Cluster { url: format!("df://127.0.0.1:{port}"), children: Vec::new(), work_dirs: Vec::new() };
+        let mut cluster = Cluster { url: format!("df://127.0.0.1:{port}"), children: Vec::new(), work_dir: None };
         // Each service logs to its own file in the work directory, kept
         // after the run: why an executor went away is read there.
         let logs = args.work.join("cluster-logs");
@@ -286,9 +288,8 @@ impl Cluster {
             executor.args(["executor", "--bind", "127.0.0.1", "--scheduler", &format!("127.0.0.1:{port}")]);
             let flight_port = free_port()?;
             executor.args(["--port", &flight_port.to_string(), "--grpc-port", &free_port()?.to_string()]);
-            let work_dir = args.work.join(format!("executor-{n}"));
-            executor.args(["--concurrent-tasks", "1"]).arg("--work-dir").arg(&work_dir);
-            cluster.work_dirs.push(work_dir);
+            let work_dir = cluster.work_dir.get_or_insert_with(|| args.work.join("executors"));
+            executor.args(["--concurrent-tasks", "1"]).arg("--work-dir").arg(work_dir);
             if let Some(limit) = &args.memory_limit {
                 executor.args(["--memory-limit", limit]);
             }
@@ -312,7 +313,7 @@ impl Drop for Cluster {
             let _ = child.kill();
             let _ = child.wait();
         }
-        for dir in &self.work_dirs {
+        if let Some(dir) = &self.work_dir {
             let _ = std::fs::remove_dir_all(dir);
         }
     }

@@ -206,6 +206,8 @@ pub struct ExecutorArgs {
     #[arg(long, value_name = "N")]
     pub concurrent_tasks: Option<usize>,
     /// Directory for shuffle files (default: a new temporary directory).
+    /// Executors on one machine may share one: each then reads the others'
+    /// shuffle files from disk instead of over the network.
     #[arg(long, value_name = "DIR")]
     pub work_dir: Option<String>,
     /// Memory for query execution before spilling to disk, e.g. 4GiB.

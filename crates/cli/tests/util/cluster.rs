@@ -38,8 +38,19 @@ fn wait_for_port(port: u16) {
 
 impl Cluster {
     /// A scheduler and `executors` executors, each with its own work dir
-    /// under `dir` (which holds the insights.yaml they all read).
+    /// under `dir` (which holds the insights.yaml they all read): they fetch
+    /// each other's shuffle files over Arrow Flight, as on separate machines.
     pub fn start(dir: &Path, executors: usize) -> Self {
+        Self::start_with(dir, executors, false)
+    }
+
+    /// As [`Cluster::start`], with one work dir for all executors, as on one
+    /// machine: each reads the others' shuffle files from disk.
+    pub fn start_sharing_work_dir(dir: &Path, executors: usize) -> Self {
+        Self::start_with(dir, executors, true)
+    }
+
+    fn start_with(dir: &Path, executors: usize, shared_work_dir: bool) -> Self {
         let port = free_port();
         // A lost executor is noticed within seconds, so executor-loss tests stay short.
         let scheduler = spawn(
@@ -50,7 +61,7 @@ impl Cluster {
         let mut cluster = Self { scheduler, executors: Vec::new(), url: format!("df://127.0.0.1:{port}") };
         for index in 0..executors {
             let (flight, grpc) = (free_port(), free_port());
-            let work_dir = dir.join(format!("executor-{index}"));
+            let work_dir = dir.join(if shared_work_dir { "executors".into() } else { format!("executor-{index}") });
             cluster.executors.push(spawn(
                 dir,
                 &[
