@@ -434,6 +434,16 @@ fn a_memory_limit_bounds_query_execution_and_too_little_is_a_clear_error() {
         manifest.insights.iter().map(|i| (i.name.clone(), i.rows)).collect::<Vec<_>>()
     };
     assert_eq!(rows("free"), rows("bounded"));
+    // Under the limit `sales` is a Parquet table written by one task per
+    // group of months (in memory without it): the same customers, to the cent.
+    let customers = |out: &str| {
+        let manifest = insights_engine::Manifest::load(&dir.path().join(out)).unwrap();
+        let table = dir.path().join(out).join(&manifest.insight("customer_rfm").unwrap().path);
+        let sql = "select * from t order by customer_id";
+        let batches = tokio::runtime::Runtime::new().unwrap().block_on(util::read_sql(&table, sql));
+        datafusion::arrow::util::pretty::pretty_format_batches(&batches).unwrap().to_string()
+    };
+    assert_eq!(customers("free"), customers("bounded"));
     let mut starved = vec!["run", "--input", &sample, "--output", "bounded", "--memory-limit", "64KiB"];
     starved.extend(only);
     let err = insights(dir.path(), &starved).err();

@@ -9,9 +9,11 @@ use std::time::Instant;
 use datafusion::config::TableParquetOptions;
 use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::datasource::MemTable;
+use datafusion::error::DataFusionError;
 use datafusion::logical_expr::LogicalPlan;
-use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext, col, lit};
 use insights_catalog::{Model, Params};
+use insights_ingest::{MONTH_COLUMN, TRANSACTIONS_DIR};
 use insights_storage::Location;
 
 use crate::memory_staging::MemoryStaging;
@@ -30,8 +32,8 @@ const MAX_LINES_IN_MEMORY: u64 = 15_000_000;
 pub(crate) enum StagingStore {
     /// Parquet files under the run, which every executor can read (a
     /// cluster, or a memory limit or large input: the tables may not fit in
-    /// memory).
-    Files,
+    /// memory), written by up to `writers` jobs at once.
+    Files { writers: usize },
     /// In this process, for the in-process executor: computed by a plain
     /// DataFusion session over the same sources (`local`, which gets every
     /// staging view too) and kept as Arrow batches, with no Parquet to
@@ -49,7 +51,7 @@ impl StagingStore {
         run_location: &Location,
     ) -> Result<Self, EngineError> {
         if options.scheduler.is_some() || options.memory_limit.is_some() || lines > MAX_LINES_IN_MEMORY {
-            return Ok(Self::Files);
+            return Ok(Self::Files { writers: options.parallelism });
         }
         let mut config = SessionConfig::new().with_target_partitions(options.parallelism);
         // Plain strings: the shuffle files Ballista wrote from these
@@ -86,7 +88,7 @@ impl StagingStore {
         run_location: &Location,
     ) -> Result<(), EngineError> {
         match self {
-            Self::Files => write_table(ctx, model, params, run_location).await,
+            Self::Files { writers } => write_table(ctx, model, params, run_location, *writers).await,
             Self::Memory { local, tables } => {
                 let started = Instant::now();
                 let df = plan(local, model, params).await?;
@@ -110,20 +112,40 @@ async fn write_table(
     model: &Model,
     params: &Params,
     run_location: &Location,
+    writers: usize,
 ) -> Result<(), EngineError> {
     let started = Instant::now();
     let table = run_location.join(&format!("{STAGING_DIR}/{}", model.name()));
     let insight_error = model_error(model);
     let df = plan(ctx, model, params).await?;
     let schema = Arc::new(df.schema().as_arrow().clone());
-    let df = if row_local(&df.clone().into_optimized_plan().map_err(&insight_error)?) {
-        with_target_partitions(df, 1)
+    let parts = if row_local(&df.clone().into_optimized_plan().map_err(&insight_error)?) {
+        let partitions = ctx.state().config().target_partitions().min(writers);
+        let month_groups = match schema.column_with_name(MONTH_COLUMN) {
+            Some(_) if partitions > 1 => month_groups(run_location, partitions).await?,
+            _ => Vec::new(),
+        };
+        if month_groups.len() > 1 {
+            month_groups
+                .into_iter()
+                .map(|months| {
+                    let months = months.into_iter().map(|month| lit(month)).collect();
+                    Ok(with_target_partitions(df.clone().filter(col(MONTH_COLUMN).in_list(months, false))?, 1))
+                })
+                .collect::<Result<Vec<_>, DataFusionError>>()
+                .map_err(&insight_error)?
+        } else {
+            vec![with_target_partitions(df, 1)]
+        }
     } else {
-        df
+        vec![df]
     };
     let mut parquet = TableParquetOptions::default();
     parquet.global.compression = Some("uncompressed".into());
-    df.write_parquet(table.url.as_str(), DataFrameWriteOptions::new(), Some(parquet)).await.map_err(&insight_error)?;
+    let writes = parts
+        .into_iter()
+        .map(|part| part.write_parquet(table.url.as_str(), DataFrameWriteOptions::new(), Some(parquet.clone())));
+    futures::future::try_join_all(writes).await.map_err(&insight_error)?;
     ensure_table_file(&table, schema).await?;
     ctx.register_parquet(model.name(), table.url.as_str(), ParquetReadOptions::default())
         .await
@@ -132,11 +154,33 @@ async fn write_table(
     Ok(())
 }
 
+/// The curated layer's months (`year_month=` directories) dealt round-robin
+/// into at most `groups` groups. A row-local table is written by one task
+/// per group, side by side: on a cluster one task wrote `sales` alone on
+/// one executor while the rest of the run waited (10M lines: 6.3 s).
+async fn month_groups(run_location: &Location, groups: usize) -> Result<Vec<Vec<String>>, EngineError> {
+    let transactions = run_location.join(&format!("curated/{TRANSACTIONS_DIR}"));
+    let prefix = format!("{MONTH_COLUMN}=");
+    let months: std::collections::BTreeSet<String> = transactions
+        .list()
+        .await?
+        .iter()
+        .filter_map(|file| file.split('/').next()?.strip_prefix(&prefix).map(str::to_string))
+        .collect();
+    let count = groups.min(months.len());
+    let mut grouped = vec![Vec::new(); count];
+    for (index, month) in months.into_iter().enumerate() {
+        grouped[index % count].push(month);
+    }
+    Ok(grouped)
+}
+
 /// Whether every row of the plan comes from one input row (scans, filters
-/// and projections only). Such a table is written by one streaming task:
-/// in parts, Ballista would write each part to shuffle files only to merge
-/// them again for the single Parquet writer (a tenth of `sales` at 10M
-/// lines). Anything that aggregates, joins or sorts keeps every core.
+/// and projections only). Such a table is written by one streaming task
+/// per group of months (see [`month_groups`]): in parts, Ballista would
+/// write each part to shuffle files only to merge them again for the single
+/// Parquet writer of a job (a tenth of `sales` at 10M lines). Anything that
+/// aggregates, joins or sorts keeps every core.
 fn row_local(plan: &LogicalPlan) -> bool {
     matches!(
         plan,
@@ -147,6 +191,28 @@ fn row_local(plan: &LogicalPlan) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn months_are_dealt_round_robin_into_at_most_the_groups_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = Location::parse(dir.path().to_str().unwrap(), &Default::default()).unwrap();
+        assert!(month_groups(&run, 2).await.unwrap().is_empty(), "no curated layer, no groups");
+        for month in ["2011-03", "2011-01", "2010-12", "2011-02"] {
+            let files = dir.path().join(format!("curated/{TRANSACTIONS_DIR}/{MONTH_COLUMN}={month}"));
+            std::fs::create_dir_all(&files).unwrap();
+            for part in ["part-0.parquet", "part-1.parquet"] {
+                std::fs::write(files.join(part), b"").unwrap();
+            }
+        }
+        let months = |groups: &[&[&str]]| -> Vec<Vec<String>> {
+            groups.iter().map(|group| group.iter().map(|m| m.to_string()).collect()).collect()
+        };
+        assert_eq!(month_groups(&run, 2).await.unwrap(), months(&[&["2010-12", "2011-02"], &["2011-01", "2011-03"]]));
+        assert_eq!(
+            month_groups(&run, 8).await.unwrap(),
+            months(&[&["2010-12"], &["2011-01"], &["2011-02"], &["2011-03"]])
+        );
+    }
 
     #[tokio::test]
     async fn only_filters_and_projections_of_a_scan_are_row_local() {
