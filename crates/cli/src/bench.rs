@@ -242,7 +242,7 @@ fn peak_rss(pid: u32) -> u64 {
 struct Cluster {
     url: String,
     children: Vec<Child>,
-    work_dir: Option<PathBuf>,
+    work_dir: PathBuf,
 }
 
 impl Cluster {
@@ -266,7 +266,11 @@ impl Cluster {
     fn start_once(binary: &Path, args: &BenchArgs) -> Result<Self> {
         let port = free_port()?;
         // Dropped on any error below, which stops what has started.
-        let mut cluster = Cluster { url: format!("df://127.0.0.1:{port}"), children: Vec::new(), work_dir: None };
+        let mut cluster = Cluster {
+            url: format!("df://127.0.0.1:{port}"),
+            children: Vec::new(),
+            work_dir: args.work.join("executors"),
+        };
         // Each service logs to its own file in the work directory, kept
         // after the run: why an executor went away is read there.
         let logs = args.work.join("cluster-logs");
@@ -288,8 +292,7 @@ impl Cluster {
             executor.args(["executor", "--bind", "127.0.0.1", "--scheduler", &format!("127.0.0.1:{port}")]);
             let flight_port = free_port()?;
             executor.args(["--port", &flight_port.to_string(), "--grpc-port", &free_port()?.to_string()]);
-            let work_dir = cluster.work_dir.get_or_insert_with(|| args.work.join("executors"));
-            executor.args(["--concurrent-tasks", "1"]).arg("--work-dir").arg(work_dir);
+            executor.args(["--concurrent-tasks", "1"]).arg("--work-dir").arg(&cluster.work_dir);
             if let Some(limit) = &args.memory_limit {
                 executor.args(["--memory-limit", limit]);
             }
@@ -313,9 +316,7 @@ impl Drop for Cluster {
             let _ = child.kill();
             let _ = child.wait();
         }
-        if let Some(dir) = &self.work_dir {
-            let _ = std::fs::remove_dir_all(dir);
-        }
+        let _ = std::fs::remove_dir_all(&self.work_dir);
     }
 }
 

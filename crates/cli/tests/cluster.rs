@@ -18,7 +18,7 @@ async fn cluster_with_data(dir: &std::path::Path, share_work_dir: bool) -> (S3Se
     std::fs::write(dir.join("insights.yaml"), server.config_yaml()).unwrap();
     let data = std::fs::read(shared().join("datasets/online_retail.parquet")).unwrap();
     server.location("s3://shop/").write("exports/online_retail.parquet", data).await.unwrap();
-    let cluster = if share_work_dir { Cluster::start_sharing_work_dir(dir, 2) } else { Cluster::start(dir, 2) };
+    let cluster = Cluster::start_with(dir, 2, share_work_dir);
     (server, cluster)
 }
 

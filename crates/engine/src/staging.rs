@@ -7,9 +7,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use datafusion::config::TableParquetOptions;
-use datafusion::dataframe::DataFrameWriteOptions;
+use datafusion::dataframe::{DataFrame, DataFrameWriteOptions};
 use datafusion::datasource::MemTable;
-use datafusion::error::DataFusionError;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext, col, lit};
 use insights_catalog::{Model, Params};
@@ -120,23 +119,8 @@ async fn write_table(
     let df = plan(ctx, model, params).await?;
     let schema = Arc::new(df.schema().as_arrow().clone());
     let parts = if row_local(&df.clone().into_optimized_plan().map_err(&insight_error)?) {
-        let partitions = ctx.state().config().target_partitions().min(writers);
-        let month_groups = match schema.column_with_name(MONTH_COLUMN) {
-            Some(_) if partitions > 1 => month_groups(run_location, partitions).await?,
-            _ => Vec::new(),
-        };
-        if month_groups.len() > 1 {
-            month_groups
-                .into_iter()
-                .map(|months| {
-                    let months = months.into_iter().map(|month| lit(month)).collect();
-                    Ok(with_target_partitions(df.clone().filter(col(MONTH_COLUMN).in_list(months, false))?, 1))
-                })
-                .collect::<Result<Vec<_>, DataFusionError>>()
-                .map_err(&insight_error)?
-        } else {
-            vec![with_target_partitions(df, 1)]
-        }
+        let partitions = ctx.state_ref().read().config().target_partitions().min(writers);
+        split_by_month(model, df, run_location, partitions).await?
     } else {
         vec![df]
     };
@@ -152,6 +136,30 @@ async fn write_table(
         .map_err(&insight_error)?;
     log::info!("materialized {} in {:.2} s", model.name(), started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// `model`'s row-local query as one single-partition query per group of
+/// months (`partitions` groups at most), or as one for all when it has no
+/// month column or a single group.
+async fn split_by_month(
+    model: &Model,
+    df: DataFrame,
+    run_location: &Location,
+    partitions: usize,
+) -> Result<Vec<DataFrame>, EngineError> {
+    let groups = match df.schema().field_with_unqualified_name(MONTH_COLUMN) {
+        Ok(_) if partitions > 1 => month_groups(run_location, partitions).await?,
+        _ => Vec::new(),
+    };
+    if groups.len() < 2 {
+        return Ok(vec![with_target_partitions(df, 1)]);
+    }
+    let in_months = |months: Vec<String>| col(MONTH_COLUMN).in_list(months.into_iter().map(lit).collect(), false);
+    groups
+        .into_iter()
+        .map(|months| df.clone().filter(in_months(months)).map(|part| with_target_partitions(part, 1)))
+        .collect::<Result<_, _>>()
+        .map_err(model_error(model))
 }
 
 /// The curated layer's months (`year_month=` directories) dealt round-robin

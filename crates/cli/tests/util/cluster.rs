@@ -44,13 +44,10 @@ impl Cluster {
         Self::start_with(dir, executors, false)
     }
 
-    /// As [`Cluster::start`], with one work dir for all executors, as on one
-    /// machine: each reads the others' shuffle files from disk.
-    pub fn start_sharing_work_dir(dir: &Path, executors: usize) -> Self {
-        Self::start_with(dir, executors, true)
-    }
-
-    fn start_with(dir: &Path, executors: usize, shared_work_dir: bool) -> Self {
+    /// As [`Cluster::start`]; with `share_work_dir`, one work dir for all
+    /// executors, as on one machine: each reads the others' shuffle files
+    /// from disk.
+    pub fn start_with(dir: &Path, executors: usize, share_work_dir: bool) -> Self {
         let port = free_port();
         // A lost executor is noticed within seconds, so executor-loss tests stay short.
         let scheduler = spawn(
@@ -61,7 +58,7 @@ impl Cluster {
         let mut cluster = Self { scheduler, executors: Vec::new(), url: format!("df://127.0.0.1:{port}") };
         for index in 0..executors {
             let (flight, grpc) = (free_port(), free_port());
-            let work_dir = dir.join(if shared_work_dir { "executors".into() } else { format!("executor-{index}") });
+            let work_dir = dir.join(if share_work_dir { "executors".into() } else { format!("executor-{index}") });
             cluster.executors.push(spawn(
                 dir,
                 &[
