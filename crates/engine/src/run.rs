@@ -209,12 +209,12 @@ async fn run_into(
             }
         };
     let ingest_seconds = ingest_started.elapsed().as_secs_f64();
-    engine.fit_partitions_to(summary.kept);
     report.ingested(&summary);
 
     let ctx = &engine.ctx;
     register_sources(ctx, run_location, &options.category_rules).await?;
     let staging = StagingStore::for_run(&engine_options, summary.kept, run_location).await?;
+    engine.fit_partitions_to(summary.kept, staging.in_memory());
     let no_params = Params::new();
     let params_of = |model: &Model| options.params.get(model.name()).unwrap_or(&no_params);
     // Each model starts as soon as what it reads is there: a staging view is

@@ -63,6 +63,11 @@ impl StagingStore {
         Ok(Self::Memory { local, tables: MemoryStaging::new() })
     }
 
+    /// Whether the tables are kept in this process.
+    pub(crate) fn in_memory(&self) -> bool {
+        matches!(self, Self::Memory { .. })
+    }
+
     /// Registers a staging view in `ctx` (and in the local session).
     pub(crate) async fn register_view(
         &self,
