@@ -10,12 +10,13 @@ use std::sync::Arc;
 use datafusion::arrow::array::{AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Int32Type, Schema, SchemaRef};
+use datafusion::datasource::file_format::options::ArrowReadOptions;
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+use datafusion::prelude::{SessionConfig, SessionContext};
 use futures::StreamExt;
 
-use crate::months::{MonthWriter, create_dir};
+use crate::months::{MonthFormat, MonthWriter, create_dir};
 use crate::readers::read_files;
 use crate::sink::{Sink, SourceCounts, curated_writer_options, progress_bar, raw_lines_schema};
 use crate::summary::{FileSummary, IngestSummary};
@@ -124,7 +125,11 @@ async fn build(
     let months_at_once = if options.memory_limit.is_some() { 1 } else { reader_threads() };
     let mut months = futures::stream::iter(largest_first(&staged_months).map(|(index, staged)| {
         let ctx = SessionContext::new_with_config_rt(curation_config(), runtime.clone());
-        let files = MonthWriter::new(curated_dir.clone(), format!("part-{index}.parquet"), curated_writer_options());
+        let files = MonthWriter::new(
+            curated_dir.clone(),
+            format!("part-{index}.parquet"),
+            MonthFormat::Parquet(Box::new(curated_writer_options())),
+        );
         curate_month(ctx, curation_sql, staged, files, sources.len())
     }))
     .buffer_unordered(months_at_once);
@@ -190,7 +195,7 @@ async fn curate_month(
     sources: usize,
 ) -> Result<Vec<u64>, IngestError> {
     let paths: Vec<&str> = staged.iter().map(|path| path.to_str().expect("utf-8 path")).collect();
-    ctx.register_table("raw_lines", ctx.read_parquet(paths, ParquetReadOptions::default()).await?.into_view())?;
+    ctx.register_table("raw_lines", ctx.read_arrow(paths, ArrowReadOptions::default()).await?.into_view())?;
     let mut writer = CuratedWriter::start(files);
     let mut kept = vec![0u64; sources];
     let mut stream = ctx.sql(curation_sql).await?.execute_stream().await?;

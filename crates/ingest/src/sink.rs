@@ -14,11 +14,11 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit}
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::arrow::arrow_writer::ArrowWriterOptions;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
-use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties, WriterPropertiesBuilder};
+use datafusion::parquet::file::properties::{WriterProperties, WriterPropertiesBuilder};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::columns::CANONICAL_COLUMNS;
-use crate::months::MonthWriter;
+use crate::months::{MonthFormat, MonthWriter};
 use crate::parse::{LineParser, Pretyped, TypedLine};
 use crate::{IngestError, IngestOptions};
 
@@ -85,26 +85,9 @@ pub(crate) fn curated_writer_options() -> ArrowWriterOptions {
     ArrowWriterOptions::new().with_properties(properties).with_skip_arrow_metadata(true)
 }
 
-/// The staging files live for one ingest: fast writing beats small files.
-/// Dictionary encoding was a tenth of the ingest's time, and LZ4 (writing
-/// and reading back) another tenth, so they are not compressed either:
-/// scratch space is cheaper than time for files that live seconds. Nor do
-/// they keep statistics, which compare every string and which nothing reads
-/// (the curation reads every line). Small row groups bound what each
-/// month's open writer buffers.
-fn staging_writer_options() -> ArrowWriterOptions {
-    ArrowWriterOptions::new().with_properties(
-        WriterProperties::builder()
-            .set_compression(Compression::UNCOMPRESSED)
-            .set_dictionary_enabled(false)
-            .set_statistics_enabled(EnabledStatistics::None)
-            .set_max_row_group_row_count(Some(64 * 1024))
-            .build(),
-    )
-}
-
-/// Name of each month's staging file under the staging directory.
-const STAGING_FILE: &str = "raw_lines.parquet";
+/// Name of each month's staging file under the staging directory (Arrow
+/// IPC, see [`MonthFormat::ArrowIpc`]).
+pub(crate) const STAGING_FILE: &str = "raw_lines.arrow";
 
 /// A quarantined line waiting for the next quarantine batch.
 struct RejectedLine {
@@ -156,7 +139,7 @@ impl Sink {
             |path: &Path| File::create(path).map_err(|source| IngestError::Write { path: path.to_path_buf(), source });
         Ok(Self {
             parser: LineParser::new(options)?,
-            staging: MonthWriter::new(staging_dir.to_path_buf(), STAGING_FILE, staging_writer_options()),
+            staging: MonthWriter::new(staging_dir.to_path_buf(), STAGING_FILE, MonthFormat::ArrowIpc),
             quarantine_writer: ArrowWriter::try_new(
                 create(quarantine_path)?,
                 quarantine_schema(),
