@@ -23,7 +23,6 @@ use crate::IngestError;
 const INVOICE_TS: usize = 4;
 
 /// How a `MonthWriter` stores its files.
-#[derive(Clone)]
 pub(crate) enum MonthFormat {
     /// Parquet, for files that are kept (the curated layer).
     Parquet(Box<ArrowWriterOptions>),

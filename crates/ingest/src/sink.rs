@@ -1,4 +1,4 @@
-//! Where readers deliver lines: typed lines go to the staging Parquet files
+//! Where readers deliver lines: typed lines go to the staging Arrow IPC files
 //! (one per month) the curation SQL reads, rejected lines to the quarantine,
 //! and every line is counted against its source file.
 
@@ -87,7 +87,7 @@ pub(crate) fn curated_writer_options() -> ArrowWriterOptions {
 
 /// Name of each month's staging file under the staging directory (Arrow
 /// IPC, see [`MonthFormat::ArrowIpc`]).
-pub(crate) const STAGING_FILE: &str = "raw_lines.arrow";
+const STAGING_FILE: &str = "raw_lines.arrow";
 
 /// A quarantined line waiting for the next quarantine batch.
 struct RejectedLine {
