@@ -68,7 +68,9 @@ pub struct ParamHeader {
 /// How the report draws a table, from a header's `chart:` entry.
 ///
 /// `kind` is one of `bar` (horizontal bars, largest first), `line`,
-/// `stacked_bar`, `heatmap` or `map` (a world map by country name). `y` is
+/// `stacked_bar`, `heatmap`, `map` (a world map by country name) or `none`
+/// (no chart, e.g. for a single row of model parameters; `x` may be left
+/// out). `y` is
 /// one column or a list (one series each); `series` splits a long table into
 /// one line per value; `value` is the colour of a heatmap or map (`rows`
 /// counts rows); `label` names the bars or heatmap rows instead of `x`/`y`
@@ -78,6 +80,7 @@ pub struct ParamHeader {
 #[serde(deny_unknown_fields)]
 pub struct ChartSpec {
     pub kind: String,
+    #[serde(default)]
     pub x: String,
     #[serde(default)]
     pub y: Columns,

@@ -13,7 +13,7 @@ fn generated_data_gives_every_insight_a_non_trivial_table() {
     let stdout = insights(dir.path(), &["run", "--input", "shop.parquet", "--output", "out", "--no-report"]).ok();
     assert!(stdout.contains("150,000 raw = "), "{stdout}");
     let manifest = insights_engine::Manifest::load(&dir.path().join("out")).unwrap();
-    assert_eq!(manifest.insights.len(), 13);
+    assert_eq!(manifest.insights.len(), 16);
     for record in &manifest.insights {
         let least = match record.name.as_str() {
             "monthly_sales" | "order_value" | "returns_analysis" => 13,
@@ -23,6 +23,8 @@ fn generated_data_gives_every_insight_a_non_trivial_table() {
             "category_performance" => 5,
             "cohort_retention" => 60,
             "product_affinity" => 10,
+            "clv_model" => 1,
+            "clv_backtest" => 5,
             _ => 100,
         };
         assert!(record.rows >= least, "{} has {} rows, expected at least {least}", record.name, record.rows);

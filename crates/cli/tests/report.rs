@@ -76,7 +76,11 @@ fn the_report_of_a_run_opens_in_chromium_with_every_chart_drawn() {
     // The page as Chromium parsed it: every chart is an SVG with marks.
     let (dom, _) = headless(&index, &dir.path().join("profile-dom"), &["--dump-dom"]);
     let figures: Vec<&str> = dom.split("<figure").skip(1).collect();
-    assert_eq!(figures.len(), 14, "13 insights, the map with its bar chart");
+    assert_eq!(
+        figures.len(),
+        18,
+        "15 insights with a chart, the map with its bar chart, lifetime value by segment and p_alive"
+    );
     for figure in figures {
         let name = figure.split("data-chart=\"").nth(1).and_then(|s| s.split('"').next()).unwrap();
         let marks = ["<rect", "<polygon", "<polyline", "<circle", "<path"]

@@ -40,7 +40,7 @@ async fn run_on_the_sample_commits_every_insight_and_leaves_no_temporary_data() 
     assert!(stdout.contains("50,720 raw = "), "{stdout}");
     assert!(stdout.contains("manifest: out/manifest.json"), "{stdout}");
     let manifest = insights_engine::Manifest::load(&dir.path().join("out")).unwrap();
-    assert_eq!(manifest.insights.len(), 13);
+    assert_eq!(manifest.insights.len(), 16);
     assert_eq!(manifest.engine, "standalone");
     assert_eq!(manifest.ingested_on, "client");
     for record in &manifest.insights {

@@ -86,11 +86,18 @@ pub async fn serve_scheduler(options: SchedulerOptions) -> Result<(), EngineErro
 
 /// Every function a query may name. Ballista's default executor registry
 /// leaves out DataFusion's nested (array) functions, so a stage that uses
-/// `array_sort` or `array_slice` could not be decoded by the executor.
+/// `array_sort` or `array_slice` could not be decoded by the executor; and
+/// the engine's own functions (the lifetime-value models) are added here.
 fn function_registry() -> BallistaFunctionRegistry {
     let mut registry = BallistaFunctionRegistry::default();
-    for function in datafusion::functions_nested::all_default_nested_functions() {
+    let scalar = datafusion::functions_nested::all_default_nested_functions()
+        .into_iter()
+        .chain(crate::functions::scalar_functions());
+    for function in scalar {
         registry.scalar_functions.insert(function.name().to_string(), function);
+    }
+    for function in crate::functions::aggregate_functions() {
+        registry.aggregate_functions.insert(function.name().to_string(), function);
     }
     registry
 }

@@ -8,6 +8,7 @@ mod cluster;
 mod cluster_ingest;
 mod diff;
 mod error;
+mod functions;
 mod manifest;
 mod memory_staging;
 mod params;

@@ -9,7 +9,7 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::object_store::ObjectStoreRegistry;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
-use datafusion::execution::{SessionState, SessionStateBuilder};
+use datafusion::execution::{FunctionRegistry, SessionState, SessionStateBuilder};
 use datafusion::prelude::SessionConfig;
 use insights_storage::StorageOptions;
 use object_store::ObjectStore;
@@ -48,7 +48,8 @@ impl ObjectStoreRegistry for StorageRegistry {
     }
 }
 
-/// A DataFusion session state with every default feature, whose object
+/// A DataFusion session state with every default feature and the engine's
+/// own SQL functions (`functions`), whose object
 /// stores come from `options` and whose queries are confined to
 /// `memory_limit` bytes when there is one: what every session of this
 /// crate is built on (a run's, its in-memory staging session's, a query's,
@@ -58,11 +59,18 @@ pub(crate) fn session_state(
     options: &StorageOptions,
     memory_limit: Option<u64>,
 ) -> Result<SessionState> {
-    Ok(SessionStateBuilder::new()
+    let mut state = SessionStateBuilder::new()
         .with_config(config)
         .with_runtime_env(runtime_with_memory_limit(options, memory_limit)?)
         .with_default_features()
-        .build())
+        .build();
+    for function in crate::functions::scalar_functions() {
+        state.register_udf(function)?;
+    }
+    for function in crate::functions::aggregate_functions() {
+        state.register_udaf(function)?;
+    }
+    Ok(state)
 }
 
 /// A runtime whose object stores come from `options` (and the environment).

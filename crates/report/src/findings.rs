@@ -77,6 +77,9 @@ pub fn findings(table: &Table, tables: &BTreeMap<String, Table>, chart_y: Option
         "cohort_retention" => cohort_retention(table),
         "returns_analysis" => returns_analysis(table),
         "product_affinity" => product_affinity(table, tables),
+        "customer_lifetime_value" => customer_lifetime_value(table),
+        "clv_model" => clv_model(table),
+        "clv_backtest" => clv_backtest(table),
         _ => None,
     };
     specific.unwrap_or_else(|| generic(table, chart_y))
@@ -377,6 +380,79 @@ fn product_affinity(t: &Table, tables: &BTreeMap<String, Table>) -> Option<Vec<S
             thousands(num(t, often, "pair_orders") as i64)
         ),
     ])
+}
+
+fn customer_lifetime_value(t: &Table) -> Option<Vec<String>> {
+    let mut clv: Vec<f64> = t.numbers("clv").into_iter().flatten().collect();
+    let total: f64 = clv.iter().sum();
+    if clv.is_empty() || total <= 0.0 {
+        return None;
+    }
+    clv.sort_by(|a, b| b.total_cmp(a));
+    let top_tenth = clv.len().div_ceil(10);
+    let top_share = clv[..top_tenth].iter().sum::<f64>() / total;
+    // Top-quintile spend: the customers whose monetary_value is among the
+    // highest fifth.
+    let mut spend: Vec<f64> = t.numbers("monetary_value").into_iter().flatten().collect();
+    spend.sort_by(|a, b| b.total_cmp(a));
+    let threshold = spend.get(spend.len().div_ceil(5).saturating_sub(1)).copied().unwrap_or(f64::INFINITY);
+    let at_risk: Vec<usize> = (0..t.rows.len())
+        .filter(|&r| num(t, r, "monetary_value") >= threshold && num(t, r, "monetary_value") > 0.0)
+        .filter(|&r| t.get(r, "p_alive").as_f64().is_some_and(|p| p < 0.5))
+        .collect();
+    let at_risk_value: f64 = at_risk.iter().filter_map(|&r| t.get(r, "clv").as_f64()).sum();
+    let mean_alive = t.numbers("p_alive").into_iter().flatten().sum::<f64>() / t.rows.len() as f64;
+    Some(vec![
+        format!(
+            "Expected value of all {} customers over the coming months: {}; the 10 % of customers with the highest CLV hold {} of it.",
+            thousands(t.rows.len() as i64),
+            money(total),
+            percent(top_share)
+        ),
+        format!(
+            "{} customers with top-quintile spend per purchase have p_alive < 0.5: {} of expected value at risk.",
+            thousands(at_risk.len() as i64),
+            money(at_risk_value)
+        ),
+        format!("On average a customer is still active with probability {}.", percent(mean_alive)),
+    ])
+}
+
+fn clv_model(t: &Table) -> Option<Vec<String>> {
+    let mut out = vec![format!(
+        "BG/NBD fitted on {} customers, Gamma-Gamma on the {} with repeat purchases.",
+        thousands(num(t, 0, "customers") as i64),
+        thousands(num(t, 0, "repeat_customers") as i64)
+    )];
+    let (a, b) = (t.get(0, "a").as_f64(), t.get(0, "b").as_f64());
+    if let (Some(a), Some(b)) = (a, b)
+        && a > 0.0
+    {
+        out.push(format!(
+            "A customer stops after a purchase with probability {} on average (a / (a + b)).",
+            percent(a / (a + b))
+        ));
+    }
+    if let Value::Text(note) = t.get(0, "note") {
+        out.push(format!("Note: {note}."));
+    }
+    Some(out)
+}
+
+fn clv_backtest(t: &Table) -> Option<Vec<String>> {
+    let customers = t.sum("customers");
+    if customers <= 0.0 {
+        return None;
+    }
+    let total = |column: &str| (0..t.rows.len()).map(|r| num(t, r, column) * num(t, r, "customers")).sum::<f64>();
+    let (actual, predicted) = (total("actual_purchases"), total("predicted_purchases"));
+    Some(vec![format!(
+        "Fitted without the holdout days, the model predicted {} purchase days for {} customers; they made {} ({} off).",
+        thousands(predicted.round() as i64),
+        thousands(customers as i64),
+        thousands(actual.round() as i64),
+        percent(if actual > 0.0 { (predicted - actual).abs() / actual } else { 0.0 })
+    )])
 }
 
 fn generic(t: &Table, chart_y: Option<&str>) -> Vec<String> {

@@ -17,7 +17,7 @@ impl Unit {
     pub fn of(column: &str) -> Unit {
         let c = column.to_ascii_lowercase();
         let ends = |suffixes: &[&str]| suffixes.iter().any(|s| c.ends_with(s));
-        if ends(&["_share", "_rate", "_pct"]) || c == "support" || c.starts_with("confidence") {
+        if ends(&["_share", "_rate", "_pct"]) || c == "support" || c == "p_alive" || c.starts_with("confidence") {
             Unit::Percent
         } else if ends(&["rank", "_id", "_code", "year_month", "weekday", "hour", "_score", "_cell", "months_since"])
             || c == "product_a"
@@ -30,6 +30,7 @@ impl Unit {
             || c.contains("sales")
             || c == "aov"
             || c.ends_with("_aov")
+            || c == "clv"
         {
             Unit::Money
         } else {

@@ -8,6 +8,7 @@
 
 mod chart;
 mod data;
+mod derived;
 mod findings;
 mod format;
 mod png;
@@ -44,6 +45,9 @@ const READING_ORDER: &[&str] = &[
     "cohort_retention",
     "returns_analysis",
     "product_affinity",
+    "customer_lifetime_value",
+    "clv_backtest",
+    "clv_model",
 ];
 
 /// How many rows each section shows.
@@ -97,7 +101,8 @@ pub async fn render_report(
         let record = manifest.insight(name).expect("tables come from the manifest");
         let model = catalog.get(name).ok();
         let spec = model.and_then(|m| m.header.chart.clone()).or_else(|| default_spec(table));
-        let charts = draw_charts(table, spec.as_ref())?;
+        let mut charts = draw_charts(table, spec.as_ref())?;
+        charts.extend(derived::charts(table)?);
         for chart in &charts {
             files.push((format!("charts/{}.svg", chart.name), chart.svg.clone().into_bytes()));
             files.push((format!("charts/{}.png", chart.name), chart.png.clone()));
@@ -150,7 +155,7 @@ pub async fn render_report(
 
 /// The charts of one section: the spec's chart, and for a map also bars.
 fn draw_charts(table: &Table, spec: Option<&ChartSpec>) -> Result<Vec<chart::Chart>, ReportError> {
-    let Some(spec) = spec else { return Ok(vec![]) };
+    let Some(spec) = spec.filter(|s| s.kind != "none") else { return Ok(vec![]) };
     let title = spec.title.clone().unwrap_or_else(|| table.name.replace('_', " "));
     if spec.kind == "map" {
         let map = chart::render(&table.name, &title, &chart::plan_map(table, spec))?;

@@ -152,7 +152,8 @@ pub async fn assert_matches_golden(output: &insights_storage::Location) {
             .await
             .unwrap();
         let actual = ctx.sql(&sql.replace("{}", &table)).await.unwrap().collect().await.unwrap();
-        match compare(&expected, &actual, key) {
+        let tolerance = if MODEL_TABLES.contains(&model.name()) { 1e-3 } else { 1e-6 };
+        match compare(&expected, &actual, key, tolerance) {
             Ok(()) => println!("ok    {:<24} {:>6} rows", model.name(), row_count(&actual)),
             Err(problem) => {
                 println!("FAIL  {:<24} {problem}", model.name());
@@ -160,11 +161,15 @@ pub async fn assert_matches_golden(output: &insights_storage::Location) {
             }
         }
     }
-    assert_eq!(compared, 13, "expected 13 golden tables");
+    assert_eq!(compared, 15, "expected 15 golden tables");
     assert!(failures.is_empty(), "{} tables differ:\n{}", failures.len(), failures.join("\n"));
 }
 
-fn compare(expected: &[RecordBatch], actual: &[RecordBatch], key: &[String]) -> Result<(), String> {
+/// Tables of fitted models: two optimisers reach the same maximum to about
+/// 1e-4, so the contract compares them at a relative 1e-3.
+const MODEL_TABLES: &[&str] = &["customer_lifetime_value", "clv_model", "clv_backtest"];
+
+fn compare(expected: &[RecordBatch], actual: &[RecordBatch], key: &[String], tolerance: f64) -> Result<(), String> {
     let (expected_rows, actual_rows) = (row_count(expected), row_count(actual));
     if expected_rows != actual_rows {
         return Err(format!("{actual_rows} rows, expected {expected_rows}"));
@@ -183,7 +188,7 @@ fn compare(expected: &[RecordBatch], actual: &[RecordBatch], key: &[String]) -> 
         let (want, got) = (cells(expected, column), cells(actual, column));
         let bad: Vec<usize> = (0..want.len())
             .filter(|&row| match (&want[row], &got[row]) {
-                (Cell::Number(a), Cell::Number(b)) => !close(*a, *b),
+                (Cell::Number(a), Cell::Number(b)) => !close_to(*a, *b, tolerance),
                 (a, b) => a != b,
             })
             .collect();
@@ -201,7 +206,7 @@ fn compare(expected: &[RecordBatch], actual: &[RecordBatch], key: &[String]) -> 
     if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
 }
 
-/// Relative 1e-6 (absolute near zero).
-pub fn close(a: f64, b: f64) -> bool {
-    (a - b).abs() <= 1e-6 * a.abs().max(b.abs()).max(1e-3)
+/// Relative `tolerance` (absolute near zero).
+pub fn close_to(a: f64, b: f64, tolerance: f64) -> bool {
+    (a - b).abs() <= tolerance * a.abs().max(b.abs()).max(1e-3)
 }

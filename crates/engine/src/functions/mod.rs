@@ -1,0 +1,58 @@
+//! SQL functions for what SQL cannot say: fitting and applying the
+//! lifetime-value models (`insights_models`). Every session the engine
+//! makes registers them — a run's, `insights query` and `shell`, the
+//! scheduler's and every executor's — so a plan that names them can be
+//! decoded wherever it runs. Documented for analysts in docs/functions.md.
+
+mod fits;
+mod predictions;
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::plan_err;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
+
+/// `bgnbd_fit`, `gamma_gamma_fit`.
+pub(crate) fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
+    vec![Arc::new(AggregateUDF::from(fits::BgNbdFit::new())), Arc::new(AggregateUDF::from(fits::GammaGammaFit::new()))]
+}
+
+/// `bgnbd_p_alive`, `bgnbd_expected_purchases`, `gamma_gamma_expected_value`.
+pub(crate) fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
+    predictions::all().into_iter().map(Arc::new).collect()
+}
+
+/// Registers every function in `ctx`: a plain DataFusion context (the
+/// catalog check's), or a Ballista client's, whose state Ballista rebuilds
+/// with its own function lists (`upgrade_for_ballista`), dropping ours.
+pub(crate) fn register_all(ctx: &datafusion::prelude::SessionContext) {
+    for function in scalar_functions() {
+        ctx.register_udf((*function).clone());
+    }
+    for function in aggregate_functions() {
+        ctx.register_udaf((*function).clone());
+    }
+}
+
+/// Coerces every argument of `function` to Float64, except the ones named
+/// in `counts` (Int64); anything that is not a number is a planning error
+/// naming the argument.
+fn coerce_numbers(function: &str, names: &[&str], counts: &[&str], types: &[DataType]) -> Result<Vec<DataType>> {
+    let mut coerced = Vec::with_capacity(types.len());
+    for (position, ty) in types.iter().enumerate() {
+        let name = names.get(position).copied().unwrap_or("?");
+        if !(ty.is_numeric() || ty.is_null()) {
+            return plan_err!("{function}: argument {} ({name}) must be a number, found {ty}", position + 1);
+        }
+        coerced.push(if counts.contains(&name) { DataType::Int64 } else { DataType::Float64 });
+    }
+    Ok(coerced)
+}
+
+/// An execution error that names the function: what the user sees when a
+/// value is outside the model's domain.
+fn domain_error(function: &str, error: insights_models::ModelError) -> DataFusionError {
+    DataFusionError::Execution(format!("{function}: {error}"))
+}
