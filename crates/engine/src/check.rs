@@ -30,7 +30,7 @@ fn empty_table(ctx: &SessionContext, name: &str, schema: SchemaRef) -> datafusio
 pub async fn plan_catalog<'a>(catalog: &'a Catalog, params: &BTreeMap<String, Params>) -> Vec<PlannedModel<'a>> {
     let ctx =
         SessionContext::new_with_config(SessionConfig::new().set_bool("datafusion.sql_parser.collect_spans", true));
-    crate::functions::register_all(&ctx);
+    crate::functions::register_in(&ctx).expect("registers");
     let mut transactions: Vec<Field> =
         insights_ingest::transactions_schema().fields().iter().map(|f| f.as_ref().clone()).collect();
     transactions.push(Field::new(insights_ingest::MONTH_COLUMN, DataType::Utf8, false));

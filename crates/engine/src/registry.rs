@@ -9,7 +9,7 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::object_store::ObjectStoreRegistry;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
-use datafusion::execution::{FunctionRegistry, SessionState, SessionStateBuilder};
+use datafusion::execution::{SessionState, SessionStateBuilder};
 use datafusion::prelude::SessionConfig;
 use insights_storage::StorageOptions;
 use object_store::ObjectStore;
@@ -64,12 +64,7 @@ pub(crate) fn session_state(
         .with_runtime_env(runtime_with_memory_limit(options, memory_limit)?)
         .with_default_features()
         .build();
-    for function in crate::functions::scalar_functions() {
-        state.register_udf(function)?;
-    }
-    for function in crate::functions::aggregate_functions() {
-        state.register_udaf(function)?;
-    }
+    crate::functions::register_all(&mut state)?;
     Ok(state)
 }
 

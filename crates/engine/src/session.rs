@@ -192,7 +192,7 @@ impl Engine {
                 let ctx = SessionContext::remote_with_state(url, state)
                     .await
                     .map_err(|e| EngineError::Cluster(format!("cannot reach the scheduler at {url}: {e}")))?;
-                crate::functions::register_all(&ctx);
+                crate::functions::register_in(&ctx).map_err(EngineError::Session)?;
                 wait_for_an_executor(&ctx, url).await?;
                 Ok(Self {
                     ctx,
@@ -222,7 +222,7 @@ impl Engine {
                             let ctx = SessionContext::remote_with_state(&services.url, state).await.map_err(|e| {
                                 EngineError::Cluster(format!("cannot start the in-process scheduler: {e}"))
                             })?;
-                            crate::functions::register_all(&ctx);
+                            crate::functions::register_in(&ctx).map_err(EngineError::Session)?;
                             engine.ctx = ctx;
                             return Ok(engine);
                         }

@@ -269,7 +269,7 @@ mod tests {
 
     async fn sql(query: &str) -> Result<Vec<datafusion::arrow::array::RecordBatch>> {
         let ctx = SessionContext::new();
-        crate::functions::register_all(&ctx);
+        crate::functions::register_in(&ctx).expect("registers");
         ctx.sql(query).await?.collect().await
     }
 
@@ -279,7 +279,7 @@ mod tests {
     async fn cdnow_through_sql_reproduces_the_papers_estimates() {
         let csv = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/datasets/cdnow/cdnow_customers.csv");
         let ctx = SessionContext::new();
-        crate::functions::register_all(&ctx);
+        crate::functions::register_in(&ctx).expect("registers");
         ctx.register_csv("cdnow", csv, Default::default()).await.expect("../shared beside the checkout");
         let query = "select m['r'], m['alpha'], m['a'], m['b'], m['customers'], g['p'], g['q'], g['v'], g['customers'] \
                      from (select bgnbd_fit(x, t_x, \"T\") as m, gamma_gamma_fit(x, zbar) as g from cdnow)";

@@ -12,7 +12,9 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::plan_err;
 use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::FunctionRegistry;
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
+use datafusion::prelude::SessionContext;
 
 /// `bgnbd_fit`, `gamma_gamma_fit`.
 pub(crate) fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
@@ -24,16 +26,24 @@ pub(crate) fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
     predictions::all().into_iter().map(Arc::new).collect()
 }
 
-/// Registers every function in `ctx`: a plain DataFusion context (the
-/// catalog check's), or a Ballista client's, whose state Ballista rebuilds
-/// with its own function lists (`upgrade_for_ballista`), dropping ours.
-pub(crate) fn register_all(ctx: &datafusion::prelude::SessionContext) {
+/// Registers every function in `registry`: a session state as
+/// `registry::session_state` builds it, or the state of a context made
+/// another way (the catalog check's; a Ballista client's, whose state
+/// Ballista rebuilds with its own function lists in `upgrade_for_ballista`,
+/// dropping ours).
+pub(crate) fn register_all(registry: &mut dyn FunctionRegistry) -> Result<()> {
     for function in scalar_functions() {
-        ctx.register_udf((*function).clone());
+        registry.register_udf(function)?;
     }
     for function in aggregate_functions() {
-        ctx.register_udaf((*function).clone());
+        registry.register_udaf(function)?;
     }
+    Ok(())
+}
+
+/// The same for a context's state.
+pub(crate) fn register_in(ctx: &SessionContext) -> Result<()> {
+    register_all(&mut *ctx.state_ref().write())
 }
 
 /// Coerces every argument of `function` to Float64, except the ones named
