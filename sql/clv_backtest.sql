@@ -1,5 +1,5 @@
 -- name: clv_backtest
--- version: 1
+-- version: 2
 -- description: >
 --   Does the purchase model predict? The model is fitted again as if the
 --   last `holdout_days` days had not happened yet, predicts how many
@@ -62,12 +62,15 @@ predictions as (
     left join holdout on calibration.customer_id = holdout.customer_id
 ),
 
+-- Means as exact sums divided once: a sum of doubles depends on the order
+-- the customers meet in, so each prediction is rounded to 15 decimals and
+-- summed as a decimal, and the same input gives the same table bit for bit.
 final as (
     select
         frequency_cal,
         count(*) as customers,
-        avg(cast(actual as double)) as actual_purchases,
-        avg(predicted) as predicted_purchases
+        cast(sum(actual) as double) / cast(count(*) as double) as actual_purchases,
+        cast(sum(cast(predicted as decimal(38, 15))) as double) / cast(count(*) as double) as predicted_purchases
     from predictions
     group by frequency_cal
 )

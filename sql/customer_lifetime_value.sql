@@ -1,5 +1,5 @@
 -- name: customer_lifetime_value
--- version: 1
+-- version: 2
 -- description: >
 --   What is each customer worth from here on? One row per known customer:
 --   their purchase history as the models see it (frequency: repeat
@@ -68,10 +68,18 @@ monthly_purchases as (
     cross join months
 ),
 
+-- Each month's discounted purchases are rounded to 15 decimals and summed
+-- as a decimal: a sum of doubles depends on the order a customer's months
+-- meet in, and the same input must give the same clv bit for bit.
 discounted_purchases as (
     select
         customer_id,
-        sum(case when month <= $clv_months then purchases / power(1.0 + $discount_rate, month) else 0.0 end) as purchases
+        cast(sum(
+            case
+                when month <= $clv_months then cast(purchases / power(1.0 + $discount_rate, month) as decimal(38, 15))
+                else 0
+            end
+        ) as double) as purchases
     from monthly_purchases
     group by customer_id
 ),

@@ -1,5 +1,5 @@
 -- name: monthly_sales
--- version: 2
+-- version: 3
 -- description: >
 --   How do sales develop month by month, and who buys? One row per
 --   year_month: revenue, orders, units, distinct customers, average order
@@ -38,7 +38,10 @@ final as (
         totals.customers - coalesce(new_customers.new_customers, 0) as returning_customers,
         cast(totals.revenue - lag(totals.revenue) over months as double)
             / cast(lag(totals.revenue) over months as double) as revenue_growth_pct,
-        cast(totals.revenue as double) / avg(cast(totals.revenue as double)) over () as seasonal_index
+        -- The mean monthly revenue from the exact decimal sum: a sum of
+        -- doubles would depend on the order the months meet in.
+        cast(totals.revenue as double)
+            / (cast(sum(totals.revenue) over () as double) / cast(count(*) over () as double)) as seasonal_index
     from monthly_totals as totals
     left join new_customers on totals.year_month = new_customers.year_month
     window months as (order by totals.year_month)

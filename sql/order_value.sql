@@ -1,5 +1,5 @@
 -- name: order_value
--- version: 2
+-- version: 3
 -- description: >
 --   How big are orders, and is that changing? An order is an invoice of
 --   sales, counted in the year_month of its first line. One row per
@@ -20,15 +20,18 @@ with orders as (
     group by invoice_no
 ),
 
+-- Means are exact sums divided once at the end: a sum of doubles depends on
+-- the order the rows meet in, and the same input must give the same table
+-- bit for bit, standalone or on any number of executors.
 final as (
     select
         year_month,
         count(*) as orders,
         sum(order_value) as revenue,
-        avg(cast(order_value as double)) as aov,
+        cast(sum(order_value) as double) / cast(count(*) as double) as aov,
         median(order_value) as median_order_value,
-        avg(cast(units as double)) as avg_units_per_order,
-        avg(cast(lines as double)) as avg_lines_per_order
+        cast(sum(units) as double) / cast(count(*) as double) as avg_units_per_order,
+        cast(sum(lines) as double) / cast(count(*) as double) as avg_lines_per_order
     from orders
     group by year_month
 )

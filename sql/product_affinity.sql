@@ -1,9 +1,9 @@
 -- name: product_affinity
--- version: 5
+-- version: 6
 -- description: >
 --   Which products are bought together? Baskets are the distinct
 --   (invoice, product) pairs of sales. One row per pair product_a <
---   product_b (by code) that share at least `min_pair_orders` orders:
+--   product_b (by code) that share at least `min_orders` orders:
 --   pair_orders, support (share of all orders), confidence each way and lift.
 --   Products in fewer orders than the threshold cannot qualify and are
 --   dropped before the pairing; a product's orders are `top_products.orders`
@@ -14,7 +14,7 @@
 -- key: [product_a, product_b]
 -- chart: {kind: bar, x: product_a, label: [product_a, product_b], y: lift, top: 15, title: Products bought together (top pairs by lift)}
 -- params:
---   min_pair_orders: {type: int, default: 50, description: the fewest shared orders for a pair to be listed}
+--   min_orders: {type: int, default: 50, description: the fewest shared orders for a pair to be listed}
 
 with order_count as (
     select count(distinct invoice_no) as all_orders
@@ -33,7 +33,7 @@ candidate_products as (
         orders,
         cast(row_number() over (order by stock_code) as int) as product_number
     from top_products
-    where orders >= $min_pair_orders
+    where orders >= $min_orders
 ),
 
 -- One row per order: its distinct candidate products, in number order.
@@ -82,7 +82,7 @@ pairs as (
     select number_a, number_b, count(*) as pair_orders
     from basket_pairs
     group by number_a, number_b
-    having count(*) >= $min_pair_orders
+    having count(*) >= $min_orders
 ),
 
 final as (

@@ -1,5 +1,5 @@
 -- name: segment_summary
--- version: 1
+-- version: 2
 -- description: >
 --   How big and how valuable is each RFM segment? One row per segment:
 --   customers and their share, revenue and its share, and the average
@@ -8,13 +8,15 @@
 -- chart: {kind: bar, x: segment, y: customers, title: Customers per RFM segment}
 
 with segments as (
+    -- Means as exact sums over the count, divided once: a sum of doubles
+    -- would depend on the order the customers meet in.
     select
         segment,
         count(*) as customers,
         sum(monetary) as revenue,
-        avg(cast(recency_days as double)) as avg_recency_days,
-        avg(cast(frequency as double)) as avg_frequency,
-        avg(cast(monetary as double)) as avg_monetary
+        cast(sum(recency_days) as double) / cast(count(*) as double) as avg_recency_days,
+        cast(sum(frequency) as double) / cast(count(*) as double) as avg_frequency,
+        cast(sum(monetary) as double) / cast(count(*) as double) as avg_monetary
     from customer_rfm
     group by segment
 ),

@@ -271,7 +271,32 @@ impl Catalog {
             }
             resolved.insert(model.name().to_string(), params);
         }
+        self.check_shared_params(&resolved)?;
         Ok(resolved)
+    }
+
+    /// A parameter an insight shares by name with a model it reads means the
+    /// same thing in both (basket_rules' `min_orders` is the threshold of
+    /// the product_affinity pairs it reads), so the two values must agree.
+    fn check_shared_params(&self, resolved: &BTreeMap<String, Params>) -> Result<(), CatalogError> {
+        for model in &self.models {
+            for upstream in model.dependencies.iter().filter_map(|name| self.get(name).ok()) {
+                let (mine, theirs) = (&resolved[model.name()], &resolved[upstream.name()]);
+                for (name, value) in mine {
+                    if let Some(other) = theirs.get(name).filter(|other| *other != value) {
+                        return Err(CatalogError::Param(format!(
+                            "{}.{name} is {value} but {}.{name} is {other}: {} reads {}, and a parameter of the \
+                             same name must have the same value in both (set it for all with --param {name}=VALUE)",
+                            model.name(),
+                            upstream.name(),
+                            model.name(),
+                            upstream.name()
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -470,5 +495,17 @@ mod tests {
         assert!(err.to_string().contains("unknown parameter `limt`"), "{err}");
         let err = catalog.resolve_params(&BTreeMap::new(), &[ParamOverride::parse("limit=x").unwrap()]).unwrap_err();
         assert!(err.to_string().contains("expected an integer"), "{err}");
+    }
+
+    #[test]
+    fn a_parameter_shared_along_a_dependency_must_agree() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "a.sql", "a", "select $limit");
+        write(dir.path(), "b.sql", "b", "select $limit from a");
+        let catalog = Catalog::load(dir.path(), &[]).unwrap();
+        let params = catalog.resolve_params(&BTreeMap::new(), &[ParamOverride::parse("limit=9").unwrap()]).unwrap();
+        assert_eq!(params["b"]["limit"].to_string(), "9");
+        let err = catalog.resolve_params(&BTreeMap::new(), &[ParamOverride::parse("b.limit=9").unwrap()]).unwrap_err();
+        assert!(err.to_string().contains("b.limit is 9 but a.limit is 3: b reads a"), "{err}");
     }
 }

@@ -74,7 +74,8 @@ pub struct ParamHeader {
 /// one column or a list (one series each); `series` splits a long table into
 /// one line per value; `value` is the colour of a heatmap or map (`rows`
 /// counts rows); `label` names the bars or heatmap rows instead of `x`/`y`
-/// (a list is joined with ` + `); `line` adds a line on a second axis;
+/// (a list is joined with `label_separator`, default ` + `; a list value
+/// reads `A + B`); `line` adds a line on a second axis;
 /// `top` keeps the first rows of a bar chart.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -90,6 +91,8 @@ pub struct ChartSpec {
     pub value: Option<String>,
     #[serde(default)]
     pub label: Columns,
+    #[serde(default)]
+    pub label_separator: Option<String>,
     #[serde(default)]
     pub line: Option<String>,
     #[serde(default)]

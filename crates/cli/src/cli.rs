@@ -124,6 +124,10 @@ pub enum Command {
         run_b: String,
         #[arg(long, short, env = "INSIGHTS_OUTPUT", value_name = "DIR")]
         output: Option<String>,
+        /// Numbers are the same when |a - b| <= TOLERANCE x max(|a|, |b|);
+        /// 0 compares exactly.
+        #[arg(long, default_value_t = 1e-9, value_name = "TOLERANCE")]
+        tolerance: f64,
     },
     /// List the runs kept under OUTPUT/runs/ (the latest, committed and
     /// unfinished ones); `--keep N` removes the older ones.

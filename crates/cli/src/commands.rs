@@ -28,7 +28,9 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
         Command::Ingest(args) => ingest(args, &config, sql_dir).await,
         Command::List => list(sql_dir),
         Command::Show { name } => show(sql_dir, &name, &config).await,
-        Command::Diff { run_a, run_b, output } => diff(sql_dir, &config, &run_a, &run_b, output).await,
+        Command::Diff { run_a, run_b, output, tolerance } => {
+            diff(sql_dir, &config, (&run_a, &run_b), output, tolerance).await
+        }
         Command::Runs { output, keep } => runs(&config, output, keep).await,
         Command::Query { statement, output, format } => query(sql_dir, &config, &statement, output, &format).await,
         Command::Shell { output, format } => shell(sql_dir, &config, output, &format).await,
@@ -477,18 +479,21 @@ async fn runs(config: &Config, output: Option<String>, keep: Option<u64>) -> Res
 async fn diff(
     sql_dir: Option<PathBuf>,
     config: &Config,
-    run_a: &str,
-    run_b: &str,
+    (run_a, run_b): (&str, &str),
     output: Option<String>,
+    tolerance: f64,
 ) -> Result<()> {
+    if !(tolerance >= 0.0 && tolerance.is_finite()) {
+        bail!("--tolerance {tolerance}: expected a number of 0 or more");
+    }
     let catalog = load_catalog(sql_dir)?;
     let output = config.output_or(output);
     let output = Location::parse(&output, &config.storage)?;
     let (a_location, a) = find_run(&output, run_a, &config.storage).await?;
     let (b_location, b) = find_run(&output, run_b, &config.storage).await?;
     let ctx = insights_engine::query_session(&catalog, &a_location, &a, &config.storage).await?;
-    let diffs = insights_engine::diff_runs(&catalog, &ctx, (&a_location, &a), (&b_location, &b)).await?;
-    outln!("A = {}   B = {}", a.run_id, b.run_id);
+    let diffs = insights_engine::diff_runs(&catalog, &ctx, (&a_location, &a), (&b_location, &b), tolerance).await?;
+    outln!("A = {}   B = {}   (numbers equal within a relative {tolerance:e})", a.run_id, b.run_id);
     let side = |s: Option<(u32, u64)>| s.map_or("-".to_string(), |(v, r)| format!("v{v} {} rows", thousands(r)));
     for d in &diffs {
         let mark = if d.changed() { "changed" } else { "same   " };
@@ -496,17 +501,25 @@ async fn diff(
         if d.only_in_a + d.only_in_b > 0 {
             out!("; keys only in A: {}, only in B: {}", d.only_in_a, d.only_in_b);
         }
-        let mut largest: Vec<&(String, f64)> = d.largest.iter().filter(|(_, x)| *x > 0.0).collect();
-        largest.sort_by(|x, y| y.1.total_cmp(&x.1));
-        if !largest.is_empty() {
-            let shown: Vec<String> = largest.iter().take(3).map(|(c, x)| format!("{c} {x:.6}")).collect();
-            out!("; largest differences: {}", shown.join(", "));
+        let differing: Vec<String> = d.columns.iter().filter(|c| c.rows > 0).map(describe_column_diff).collect();
+        if !differing.is_empty() {
+            out!("; differ: {}", differing.join(", "));
         }
         outln!();
     }
     let changed = diffs.iter().filter(|d| d.changed()).count();
     outln!("{changed} of {} tables changed", diffs.len());
     Ok(())
+}
+
+/// `aov 25 rows (largest 1.2e-3, relative 4.0e-6)`: sizes in a form that
+/// shows how small they are.
+fn describe_column_diff(column: &insights_engine::ColumnDiff) -> String {
+    let mut text = format!("{} {} rows", column.name, thousands(column.rows));
+    if let (Some(absolute), Some(relative)) = (column.largest_absolute, column.largest_relative) {
+        text.push_str(&format!(" (largest {absolute:.1e}, relative {relative:.1e})"));
+    }
+    text
 }
 
 async fn show(sql_dir: Option<PathBuf>, name: &str, config: &Config) -> Result<()> {

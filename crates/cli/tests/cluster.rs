@@ -43,6 +43,16 @@ async fn submit_to_a_two_executor_cluster_matches_the_golden_tables() {
         curated.iter().any(|f| f.starts_with("quarantine/")) && curated.contains(&"ingest_summary.json".to_string())
     );
     util::assert_matches_golden(&output).await;
+
+    // In-process on the same input: the same tables, bit for bit.
+    server.insights(dir.path(), &["run", "--input", "s3://shop/exports/", "--output", "s3://shop/standalone"]).ok();
+    let diff = server
+        .insights(
+            dir.path(),
+            &["diff", "latest", "s3://shop/standalone", "--output", "s3://shop/cluster", "--tolerance", "0"],
+        )
+        .ok();
+    assert!(diff.contains(&format!("0 of {} tables changed", manifest.insights.len())), "{diff}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

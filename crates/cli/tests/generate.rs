@@ -13,7 +13,7 @@ fn generated_data_gives_every_insight_a_non_trivial_table() {
     let stdout = insights(dir.path(), &["run", "--input", "shop.parquet", "--output", "out", "--no-report"]).ok();
     assert!(stdout.contains("150,000 raw = "), "{stdout}");
     let manifest = insights_engine::Manifest::load(&dir.path().join("out")).unwrap();
-    assert_eq!(manifest.insights.len(), 16);
+    assert_eq!(manifest.insights.len(), 18);
     for record in &manifest.insights {
         let least = match record.name.as_str() {
             "monthly_sales" | "order_value" | "returns_analysis" => 13,

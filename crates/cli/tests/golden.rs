@@ -44,6 +44,12 @@ async fn full_catalog_matches_the_expected_tables() {
     assert_eq!(kpi("Customers"), "4,334");
     assert_eq!(kpi("Data quality"), "536,641 kept");
     assert_eq!(kpi("Period"), "2010-12 – 2011-12");
+
+    // The same input again: every table identical, bit for bit.
+    let first = manifest.run_id.clone();
+    insights(dir.path(), &["run", "--input", input.to_str().unwrap(), "--output", "out", "--no-report"]).ok();
+    let diff = insights(dir.path(), &["diff", &first, "latest", "--output", "out", "--tolerance", "0"]).ok();
+    assert!(diff.contains(&format!("0 of {} tables changed", manifest.insights.len())), "{diff}");
 }
 
 /// `1234567.891` → `1,234,567.89`, as the report writes money.

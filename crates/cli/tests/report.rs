@@ -78,8 +78,9 @@ fn the_report_of_a_run_opens_in_chromium_with_every_chart_drawn() {
     let figures: Vec<&str> = dom.split("<figure").skip(1).collect();
     assert_eq!(
         figures.len(),
-        18,
-        "15 insights with a chart, the map with its bar chart, lifetime value by segment and p_alive"
+        20,
+        "16 insights with a chart, the map with its bar chart, lifetime value by segment and p_alive, \
+         the products offered most"
     );
     for figure in figures {
         let name = figure.split("data-chart=\"").nth(1).and_then(|s| s.split('"').next()).unwrap();

@@ -40,7 +40,7 @@ async fn run_on_the_sample_commits_every_insight_and_leaves_no_temporary_data() 
     assert!(stdout.contains("50,720 raw = "), "{stdout}");
     assert!(stdout.contains("manifest: out/manifest.json"), "{stdout}");
     let manifest = insights_engine::Manifest::load(&dir.path().join("out")).unwrap();
-    assert_eq!(manifest.insights.len(), 16);
+    assert_eq!(manifest.insights.len(), 18);
     assert_eq!(manifest.engine, "standalone");
     assert_eq!(manifest.ingested_on, "client");
     for record in &manifest.insights {
@@ -295,7 +295,7 @@ fn list_shows_every_insight_with_version_description_and_parameters() {
         });
         assert!(listed, "{name} missing:\n{stdout}");
     }
-    assert!(stdout.contains("param min_pair_orders: int = 50"), "{stdout}");
+    assert!(stdout.contains("param min_orders: int = 50"), "{stdout}");
     assert!(stdout.contains("param as_of: date = null"), "{stdout}");
 }
 
@@ -465,4 +465,99 @@ fn csv_copies_come_with_the_flag_or_the_config() {
     let text = std::fs::read_to_string(dir.path().join("out").join(&csv)).unwrap();
     assert!(text.starts_with("country,revenue,orders,customers,units,aov,revenue_share,revenue_rank\n"), "{text}");
     assert_eq!(text.lines().count() as u64, manifest.insights[0].rows + 1);
+}
+
+/// Six orders of four products (A 10001, B 10002, C 10003, D 10004) whose
+/// rules are worked out by hand: A is in 4 orders, B and C in 3, D in 2;
+/// A+B in 3, A+C and B+C in 2, A+B+C in 2.
+const HAND_MADE_BASKETS: &str = "\
+InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country
+500001,10001,A,1,12/1/2010 8:00,1.00,13001,United Kingdom
+500001,10002,B,1,12/1/2010 8:00,1.00,13001,United Kingdom
+500001,10003,C,1,12/1/2010 8:00,1.00,13001,United Kingdom
+500002,10001,A,1,12/2/2010 8:00,1.00,13002,United Kingdom
+500002,10002,B,1,12/2/2010 8:00,1.00,13002,United Kingdom
+500002,10003,C,1,12/2/2010 8:00,1.00,13002,United Kingdom
+500003,10001,A,1,12/3/2010 8:00,1.00,13003,United Kingdom
+500003,10002,B,1,12/3/2010 8:00,1.00,13003,United Kingdom
+500004,10003,C,1,12/4/2010 8:00,1.00,13004,United Kingdom
+500004,10004,D,1,12/4/2010 8:00,1.00,13004,United Kingdom
+500005,10004,D,1,12/5/2010 8:00,1.00,13005,United Kingdom
+500006,10001,A,1,12/6/2010 8:00,1.00,13006,United Kingdom
+";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn basket_rules_and_recommendations_follow_their_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baskets.csv"), HAND_MADE_BASKETS).unwrap();
+    let run = |params: &[&str]| {
+        let mut args = vec!["run", "--input", "baskets.csv", "--output", "out", "--no-report", "--only"];
+        args.extend(["basket_rules", "product_recommendations"]);
+        for param in params {
+            args.extend(["--param", param]);
+        }
+        insights(dir.path(), &args).ok();
+    };
+    let query = |sql: &str| insights(dir.path(), &["query", "-o", "out", "--format", "csv", sql]).ok();
+    let rules_sql = "select array_to_string(antecedent, '+') as antecedent, consequent, itemset_orders, \
+                     round(support, 4) as support, round(confidence, 4) as confidence, round(lift, 4) as lift \
+                     from basket_rules order by antecedent, consequent";
+    let offers_sql = "select customer_id, rank, stock_code, round(confidence, 4) as confidence, round(lift, 4) as lift \
+                      from product_recommendations order by customer_id, rank";
+
+    run(&["min_orders=2", "min_confidence=0.6"]);
+    assert_eq!(
+        query(rules_sql),
+        "antecedent,consequent,itemset_orders,support,confidence,lift\n\
+         10001,10002,3,0.5,0.75,1.5\n\
+         10001+10002,10003,2,0.3333,0.6667,1.3333\n\
+         10001+10003,10002,2,0.3333,1.0,2.0\n\
+         10002,10001,3,0.5,1.0,1.5\n\
+         10002,10003,2,0.3333,0.6667,1.3333\n\
+         10002+10003,10001,2,0.3333,1.0,1.5\n\
+         10003,10001,2,0.3333,0.6667,1.0\n\
+         10003,10002,2,0.3333,0.6667,1.3333\n"
+    );
+    // 13001 and 13002 bought all three; nothing leads from D alone (13005).
+    assert_eq!(
+        query(offers_sql),
+        "customer_id,rank,stock_code,confidence,lift\n\
+         13003,1,10003,0.6667,1.3333\n\
+         13004,1,10002,0.6667,1.3333\n\
+         13004,2,10001,0.6667,1.0\n\
+         13006,1,10002,0.75,1.5\n"
+    );
+
+    // The default confidence (0.5) adds A -> C; top 1 keeps each customer's best.
+    run(&["min_orders=2", "top=1"]);
+    let rules = query(rules_sql);
+    assert!(rules.contains("\n10001,10003,2,0.3333,0.5,1.0\n") && rules.lines().count() == 10, "{rules}");
+    assert_eq!(
+        query(offers_sql),
+        "customer_id,rank,stock_code,confidence,lift\n\
+         13003,1,10003,0.6667,1.3333\n\
+         13004,1,10002,0.6667,1.3333\n\
+         13006,1,10002,0.75,1.5\n"
+    );
+
+    // Three orders per itemset: only A+B is frequent, so no rule of three.
+    run(&["min_orders=3", "min_confidence=0"]);
+    assert_eq!(
+        query(rules_sql),
+        "antecedent,consequent,itemset_orders,support,confidence,lift\n\
+         10001,10002,3,0.5,0.75,1.5\n\
+         10002,10001,3,0.5,1.0,1.5\n"
+    );
+
+    // The rules read product_affinity's pairs: the threshold is one value.
+    let err = insights(
+        dir.path(),
+        &["run", "--input", "baskets.csv", "--output", "out", "--param", "basket_rules.min_orders=2"],
+    )
+    .err();
+    assert!(
+        err.contains("basket_rules.min_orders is 2 but product_affinity.min_orders is 50")
+            && err.contains("--param min_orders=VALUE"),
+        "{err}"
+    );
 }

@@ -23,7 +23,7 @@ pub use check::{PlannedModel, plan_catalog};
 pub use cluster::{
     DEFAULT_EXECUTOR_TIMEOUT_SECONDS, ExecutorOptions, SchedulerOptions, serve_executor, serve_scheduler,
 };
-pub use diff::{TableDiff, diff_runs};
+pub use diff::{ColumnDiff, TableDiff, diff_runs};
 pub use error::EngineError;
 pub use manifest::{InsightRecord, MANIFEST_FILE, Manifest};
 pub use query::query_session;

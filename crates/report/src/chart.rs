@@ -88,6 +88,7 @@ pub fn default_spec(table: &Table) -> Option<ChartSpec> {
         series: None,
         value: None,
         label: Default::default(),
+        label_separator: None,
         line: None,
         top: Some(15),
         title: None,
@@ -115,7 +116,8 @@ pub fn plan(table: &Table, spec: &ChartSpec) -> Result<Plot, ReportError> {
         if spec.label.0.is_empty() {
             table.get(row, &spec.x).text()
         } else {
-            spec.label.0.iter().map(|c| table.get(row, c).text()).collect::<Vec<_>>().join(" + ")
+            let separator = spec.label_separator.as_deref().unwrap_or(" + ");
+            spec.label.0.iter().map(|c| table.get(row, c).text()).collect::<Vec<_>>().join(separator)
         }
     };
     let plot = match spec.kind.as_str() {

@@ -148,6 +148,18 @@ fn values_of(array: &dyn Array) -> Result<Vec<Value>, ReportError> {
         let floats = cast(array, &DataType::Float64)?;
         let floats = floats.as_primitive::<Float64Type>();
         (0..floats.len()).map(|i| if floats.is_null(i) { Value::Null } else { Value::Float(floats.value(i)) }).collect()
+    } else if let Some(lists) = array.as_list_opt::<i32>() {
+        // A list of products (a basket rule's antecedent) reads `A + B`.
+        let mut values = Vec::with_capacity(lists.len());
+        for i in 0..lists.len() {
+            values.push(if lists.is_null(i) {
+                Value::Null
+            } else {
+                let items = values_of(lists.value(i).as_ref())?;
+                Value::Text(items.iter().map(Value::text).collect::<Vec<_>>().join(" + "))
+            });
+        }
+        values
     } else {
         let text = cast(array, &DataType::Utf8)?;
         let text = text.as_string::<i32>();

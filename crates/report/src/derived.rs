@@ -1,7 +1,9 @@
 //! Charts a section draws beyond its table's own chart, where the question
 //! a reader asks is about groups of rows: the customer lifetime value table
 //! has one row per customer, but a reader wants the expected value per RFM
-//! segment and how many customers are likely still active.
+//! segment and how many customers are likely still active; the
+//! recommendations have one row per customer and offer, but a merchandiser
+//! wants the products offered most.
 
 use std::collections::BTreeMap;
 
@@ -14,6 +16,7 @@ use crate::format::Unit;
 pub fn charts(table: &Table) -> Result<Vec<Chart>, ReportError> {
     match table.name.as_str() {
         "customer_lifetime_value" => customer_lifetime_value(table),
+        "product_recommendations" => product_recommendations(table),
         _ => Ok(vec![]),
     }
 }
@@ -51,4 +54,25 @@ fn customer_lifetime_value(table: &Table) -> Result<Vec<Chart>, ReportError> {
         )?,
         chart::render(&format!("{}_p_alive", table.name), "Customers by probability of still being active", &active)?,
     ])
+}
+
+/// How many customers each product is offered to, most first (ties by
+/// code).
+pub fn offers_per_product(table: &Table) -> Vec<(String, f64)> {
+    let mut counts: BTreeMap<String, f64> = BTreeMap::new();
+    for row in 0..table.rows.len() {
+        *counts.entry(table.get(row, "stock_code").text()).or_default() += 1.0;
+    }
+    let mut products: Vec<(String, f64)> = counts.into_iter().collect();
+    products.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    products
+}
+
+fn product_recommendations(table: &Table) -> Result<Vec<Chart>, ReportError> {
+    if table.index("stock_code").is_none() {
+        return Ok(vec![]);
+    }
+    let bars: Vec<(String, f64)> = offers_per_product(table).into_iter().take(15).collect();
+    let plot = Plot::Bars { bars, unit: Unit::Count, axis: "customers offered".into() };
+    Ok(vec![chart::render(&format!("{}_by_product", table.name), "Products offered most often", &plot)?])
 }

@@ -80,6 +80,8 @@ pub fn findings(table: &Table, tables: &BTreeMap<String, Table>, chart_y: Option
         "customer_lifetime_value" => customer_lifetime_value(table),
         "clv_model" => clv_model(table),
         "clv_backtest" => clv_backtest(table),
+        "basket_rules" => basket_rules(table, tables),
+        "product_recommendations" => product_recommendations(table, tables),
         _ => None,
     };
     specific.unwrap_or_else(|| generic(table, chart_y))
@@ -453,6 +455,53 @@ fn clv_backtest(t: &Table) -> Option<Vec<String>> {
         thousands(actual.round() as i64),
         percent(if actual > 0.0 { (predicted - actual).abs() / actual } else { 0.0 })
     )])
+}
+
+/// A rule's antecedent as the report reads it (`A + B`), each product
+/// described.
+fn describe_all(tables: &BTreeMap<String, Table>, codes: &str) -> String {
+    codes.split(" + ").map(|code| describe(tables, code)).collect::<Vec<_>>().join(" and ")
+}
+
+fn basket_rules(t: &Table, tables: &BTreeMap<String, Table>) -> Option<Vec<String>> {
+    let strongest = t.argmax("lift")?;
+    let surest = t.argmax("confidence")?;
+    let two_product = (0..t.rows.len()).filter(|&r| text(t, r, "antecedent").contains(" + ")).count();
+    let rule = |row: usize| {
+        format!(
+            "customers whose order holds {} also take {} in {} of those orders (lift {})",
+            describe_all(tables, &text(t, row, "antecedent")),
+            describe(tables, &text(t, row, "consequent")),
+            percent(num(t, row, "confidence")),
+            number(num(t, row, "lift"))
+        )
+    };
+    let mut out = vec![
+        format!(
+            "{} rules, {} of them from two products to a third.",
+            thousands(t.rows.len() as i64),
+            thousands(two_product as i64)
+        ),
+        format!("Strongest: {}.", rule(strongest)),
+    ];
+    if surest != strongest {
+        out.push(format!("Surest: {}.", rule(surest)));
+    }
+    Some(out)
+}
+
+fn product_recommendations(t: &Table, tables: &BTreeMap<String, Table>) -> Option<Vec<String>> {
+    let customers: std::collections::BTreeSet<String> =
+        (0..t.rows.len()).map(|r| text(t, r, "customer_id")).collect();
+    let (code, offered) = crate::derived::offers_per_product(t).into_iter().next()?;
+    Some(vec![
+        format!(
+            "{} offers to {} customers, from what each has bought and the basket rules.",
+            thousands(t.rows.len() as i64),
+            thousands(customers.len() as i64)
+        ),
+        format!("Offered most often: {} (to {} customers).", describe(tables, &code), thousands(offered as i64)),
+    ])
 }
 
 fn generic(t: &Table, chart_y: Option<&str>) -> Vec<String> {

@@ -45,6 +45,8 @@ const READING_ORDER: &[&str] = &[
     "cohort_retention",
     "returns_analysis",
     "product_affinity",
+    "basket_rules",
+    "product_recommendations",
     "customer_lifetime_value",
     "clv_backtest",
     "clv_model",

@@ -1,9 +1,11 @@
-//! SQL functions for what SQL cannot say: fitting and applying the
-//! lifetime-value models (`insights_models`). Every session the engine
+//! SQL functions for what SQL cannot say at an acceptable cost: fitting and
+//! applying the lifetime-value models (`insights_models`), and counting the
+//! pairs within lists that basket_rules needs. Every session the engine
 //! makes registers them — a run's, `insights query` and `shell`, the
 //! scheduler's and every executor's — so a plan that names them can be
 //! decoded wherever it runs. Documented for analysts in docs/functions.md.
 
+mod baskets;
 mod fits;
 mod predictions;
 
@@ -21,9 +23,12 @@ pub(crate) fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
     vec![Arc::new(AggregateUDF::from(fits::BgNbdFit::new())), Arc::new(AggregateUDF::from(fits::GammaGammaFit::new()))]
 }
 
-/// `bgnbd_p_alive`, `bgnbd_expected_purchases`, `gamma_gamma_expected_value`.
+/// `bgnbd_p_alive`, `bgnbd_expected_purchases`, `gamma_gamma_expected_value`,
+/// `frequent_pairs`.
 pub(crate) fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
-    predictions::all().into_iter().map(Arc::new).collect()
+    let mut functions: Vec<Arc<ScalarUDF>> = predictions::all().into_iter().map(Arc::new).collect();
+    functions.push(Arc::new(ScalarUDF::from(baskets::FrequentPairs::new())));
+    functions
 }
 
 /// Registers every function in `registry`: a session state as

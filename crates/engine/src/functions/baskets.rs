@@ -1,0 +1,242 @@
+//! `frequent_pairs(lists, min_count)`: the pairs of values that occur
+//! together in at least `min_count` of a row's lists, with their counts.
+//!
+//! Why a function: basket_rules counts the triples of products that orders
+//! hold. Grouping every (a, b, c) an order holds is tens of millions of rows
+//! per million lines (and orders of hundreds of products exist); gathering,
+//! per first product a, the lists of its partners in each order and
+//! counting the pairs within them is a tight loop over a small table per
+//! product instead.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array, ListArray, StructArray};
+use datafusion::arrow::buffer::OffsetBuffer;
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Field, Fields, Int64Type};
+use datafusion::common::{exec_err, plan_err};
+use datafusion::error::Result;
+use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility};
+
+const NAME: &str = "frequent_pairs";
+
+/// Pair tables of up to this many distinct values are dense (a triangle of
+/// counters, 8 M of them at most); larger ones are hash maps.
+const DENSE_LIMIT: usize = 4096;
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub(super) struct FrequentPairs {
+    signature: Signature,
+}
+
+impl FrequentPairs {
+    pub(super) fn new() -> Self {
+        Self { signature: Signature::user_defined(Volatility::Immutable) }
+    }
+}
+
+fn pair_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("first", DataType::Int64, false),
+        Field::new("second", DataType::Int64, false),
+        Field::new("count", DataType::Int64, false),
+    ])
+}
+
+fn list_of_integers(ty: &DataType) -> bool {
+    matches!(ty, DataType::List(item) if item.data_type().is_integer() || item.data_type().is_null())
+}
+
+impl ScalarUDFImpl for FrequentPairs {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        let [lists, min_count] = arg_types else {
+            return plan_err!("{NAME}: expected (lists, min_count), found {} arguments", arg_types.len());
+        };
+        let DataType::List(outer) = lists else {
+            return plan_err!("{NAME}: argument 1 (lists) must be a list of lists of integers, found {lists}");
+        };
+        if !list_of_integers(outer.data_type()) {
+            return plan_err!("{NAME}: argument 1 (lists) must be a list of lists of integers, found {lists}");
+        }
+        if !(min_count.is_integer() || min_count.is_null()) {
+            return plan_err!("{NAME}: argument 2 (min_count) must be an integer, found {min_count}");
+        }
+        let inner = DataType::List(Arc::new(Field::new_list_field(DataType::Int64, true)));
+        Ok(vec![DataType::List(Arc::new(Field::new_list_field(inner, true))), DataType::Int64])
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::List(Arc::new(Field::new_list_field(DataType::Struct(pair_fields()), true))))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let rows = arrays[0].as_list::<i32>();
+        let min_counts = cast(&arrays[1], &DataType::Int64)?;
+        let min_counts = min_counts.as_primitive::<Int64Type>();
+        let (mut first, mut second, mut count) = (Vec::new(), Vec::new(), Vec::new());
+        let mut lengths = Vec::with_capacity(rows.len());
+        let mut valid = Vec::with_capacity(rows.len());
+        for row in 0..rows.len() {
+            if rows.is_null(row) || min_counts.is_null(row) {
+                lengths.push(0);
+                valid.push(false);
+                continue;
+            }
+            let before = first.len();
+            for (a, b, n) in count_pairs(rows.value(row).as_list::<i32>(), min_counts.value(row))? {
+                first.push(a);
+                second.push(b);
+                count.push(n);
+            }
+            lengths.push(first.len() - before);
+            valid.push(true);
+        }
+        let columns: Vec<ArrayRef> =
+            vec![Arc::new(Int64Array::from(first)), Arc::new(Int64Array::from(second)), Arc::new(Int64Array::from(count))];
+        let pairs = StructArray::try_new(pair_fields(), columns, None)?;
+        let item = Arc::new(Field::new_list_field(DataType::Struct(pair_fields()), true));
+        let list =
+            ListArray::try_new(item, OffsetBuffer::from_lengths(lengths), Arc::new(pairs), Some(valid.into()))?;
+        Ok(ColumnarValue::Array(Arc::new(list)))
+    }
+}
+
+/// The pairs (x, y), x < y, of values that occur together in at least
+/// `min_count` of `lists`, ascending; a value repeated within a list counts
+/// once, nulls not at all.
+fn count_pairs(lists: &ListArray, min_count: i64) -> Result<Vec<(i64, i64, i64)>> {
+    let members: Vec<Vec<i64>> = (0..lists.len())
+        .filter(|&i| lists.is_valid(i))
+        .map(|i| {
+            let list = lists.value(i);
+            let values = list.as_primitive::<Int64Type>();
+            let mut members: Vec<i64> = values.iter().flatten().collect();
+            members.sort_unstable();
+            members.dedup();
+            members
+        })
+        .collect();
+    let mut distinct: Vec<i64> = members.iter().flatten().copied().collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let local: Vec<Vec<usize>> = members
+        .iter()
+        .map(|list| list.iter().map(|v| distinct.binary_search(v).expect("collected above")).collect())
+        .collect();
+    let mut table = PairTable::new(distinct.len());
+    for list in &local {
+        for (i, &x) in list.iter().enumerate() {
+            for &y in &list[i + 1..] {
+                table.add(x, y);
+            }
+        }
+    }
+    let pairs = table.at_least(min_count.max(1) as u64);
+    if pairs.len() > i32::MAX as usize {
+        return exec_err!("{NAME}: more than {} pairs in one row", i32::MAX);
+    }
+    Ok(pairs.into_iter().map(|(x, y, n)| (distinct[x], distinct[y], n as i64)).collect())
+}
+
+/// Counters of the pairs (x, y), x < y, of local indexes.
+enum PairTable {
+    Dense { size: usize, counts: Vec<u32> },
+    Sparse(HashMap<(usize, usize), u64>),
+}
+
+impl PairTable {
+    fn new(size: usize) -> Self {
+        if size <= DENSE_LIMIT {
+            Self::Dense { size, counts: vec![0; size * size.saturating_sub(1) / 2] }
+        } else {
+            Self::Sparse(HashMap::new())
+        }
+    }
+
+    /// Row x of the triangle starts after the x rows above it, which hold
+    /// size - 1, size - 2, … cells.
+    fn cell(size: usize, x: usize, y: usize) -> usize {
+        x * (2 * size - x - 1) / 2 + (y - x - 1)
+    }
+
+    fn add(&mut self, x: usize, y: usize) {
+        match self {
+            Self::Dense { size, counts } => counts[Self::cell(*size, x, y)] += 1,
+            Self::Sparse(counts) => *counts.entry((x, y)).or_default() += 1,
+        }
+    }
+
+    fn at_least(self, min_count: u64) -> Vec<(usize, usize, u64)> {
+        match self {
+            Self::Dense { size, counts } => {
+                let mut out = Vec::new();
+                for x in 0..size {
+                    for y in x + 1..size {
+                        let n = u64::from(counts[Self::cell(size, x, y)]);
+                        if n >= min_count {
+                            out.push((x, y, n));
+                        }
+                    }
+                }
+                out
+            }
+            Self::Sparse(counts) => {
+                let mut out: Vec<(usize, usize, u64)> =
+                    counts.into_iter().filter(|&(_, n)| n >= min_count).map(|((x, y), n)| (x, y, n)).collect();
+                out.sort_unstable();
+                out
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::arrow::array::AsArray;
+    use datafusion::prelude::SessionContext;
+
+    async fn pairs(query: &str) -> datafusion::error::Result<String> {
+        let ctx = SessionContext::new();
+        crate::functions::register_in(&ctx).expect("registers");
+        let batches = ctx.sql(query).await?.collect().await?;
+        Ok(datafusion::arrow::util::display::array_value_to_string(batches[0].column(0).as_list::<i32>(), 0)?)
+    }
+
+    #[tokio::test]
+    async fn counts_the_pairs_of_values_within_lists() {
+        let lists = "[[3, 1, 2], [1, 2], [2, 3, 3], [5], [1, null, 2]]";
+        assert_eq!(
+            pairs(&format!("select frequent_pairs({lists}, 2)")).await.unwrap(),
+            "[{first: 1, second: 2, count: 3}, {first: 2, second: 3, count: 2}]"
+        );
+        assert_eq!(pairs(&format!("select frequent_pairs({lists}, 4)")).await.unwrap(), "[]");
+        assert_eq!(pairs("select frequent_pairs(make_array(make_array(7)), 1)").await.unwrap(), "[]");
+        let error = pairs("select frequent_pairs(make_array('a'), 1)").await.unwrap_err();
+        assert!(error.to_string().contains("must be a list of lists of integers"), "{error}");
+    }
+
+    #[test]
+    fn the_dense_and_the_sparse_table_agree() {
+        let size = 40;
+        let (mut dense, mut sparse) = (super::PairTable::new(size), super::PairTable::Sparse(Default::default()));
+        for x in 0..size {
+            for y in (x + 1..size).step_by(x % 3 + 1) {
+                for _ in 0..(x + y) % 4 {
+                    dense.add(x, y);
+                    sparse.add(x, y);
+                }
+            }
+        }
+        assert_eq!(dense.at_least(2), sparse.at_least(2));
+    }
+}
