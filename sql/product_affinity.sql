@@ -1,22 +1,25 @@
 -- name: product_affinity
 -- version: 6
 -- description: >
---   Which products are bought together? Baskets are the distinct
---   (invoice, product) pairs of sales. One row per pair product_a <
---   product_b (by code) that share at least `min_orders` orders:
---   pair_orders, support (share of all orders), confidence each way and lift.
---   Products in fewer orders than the threshold cannot qualify and are
---   dropped before the pairing; a product's orders are `top_products.orders`
---   (its distinct invoices among sales, the same count as its baskets).
---   Each order's products are gathered into one sorted list and its pairs
---   read off that list, instead of joining the baskets to themselves; the
---   pairs are counted one first product at a time.
+--   Which products are bought together? One row per pair of products
+--   (product_a before product_b by code) that are together in at least
+--   `min_orders` orders: pair_orders, support (their share of all orders),
+--   confidence each way (the share of the orders with one product that also
+--   hold the other) and lift (how many times more often than chance they
+--   meet).
 -- key: [product_a, product_b]
 -- chart: {kind: bar, x: product_a, label: [product_a, product_b], y: lift, top: 15, title: Products bought together (top pairs by lift)}
 -- params:
 --   min_orders: {type: int, default: 50, description: the fewest shared orders for a pair to be listed}
 
 with order_count as (
+    -- Products in fewer orders than the threshold cannot qualify and are
+    -- dropped before the pairing; a product's orders are
+    -- top_products.orders (its distinct invoices among sales, the same
+    -- count as its baskets). Each order's products are gathered into one
+    -- sorted list and its pairs read off that list, instead of joining the
+    -- baskets to themselves; the pairs are counted one first product at a
+    -- time.
     select count(distinct invoice_no) as all_orders
     from sales
 ),

@@ -1,7 +1,8 @@
-//! The deployment files, validated without a Docker engine or a Kubernetes
-//! cluster: their YAML is well-formed, the pieces reference each other
-//! correctly, and every `insights` command line in them is one the binary
-//! accepts (subcommand and flags).
+//! The repository's own files: every relative link of README.md and docs/
+//! resolves, and the deployment files are validated without a Docker
+//! engine or a Kubernetes cluster: their YAML is well-formed, the pieces
+//! reference each other correctly, and every `insights` command line in
+//! them is one the binary accepts (subcommand and flags).
 
 mod util;
 
@@ -101,3 +102,33 @@ fn the_dockerfile_copies_what_exists_and_runs_insights() {
 }
 
 use serde::Deserialize;
+
+#[test]
+fn every_relative_link_in_the_documents_resolves() {
+    let root = repo();
+    let mut documents = vec![root.join("README.md")];
+    for entry in std::fs::read_dir(root.join("docs")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "md") {
+            documents.push(path);
+        }
+    }
+    let mut broken = Vec::new();
+    for document in &documents {
+        let text = std::fs::read_to_string(document).unwrap();
+        // Markdown links and images: `](target)`.
+        for (start, _) in text.match_indices("](") {
+            let rest = &text[start + 2..];
+            let Some(end) = rest.find(')') else { continue };
+            let target = rest[..end].split('#').next().unwrap_or_default();
+            if target.is_empty() || target.contains("://") || target.starts_with("mailto:") {
+                continue;
+            }
+            if !document.parent().unwrap().join(target).exists() {
+                broken.push(format!("{}: {target}", document.strip_prefix(&root).unwrap().display()));
+            }
+        }
+    }
+    assert!(documents.len() >= 5, "README.md and the docs pages: {documents:?}");
+    assert!(broken.is_empty(), "links that resolve to nothing:\n{}", broken.join("\n"));
+}
