@@ -116,7 +116,8 @@ fn is_catalog_question(sql: &str) -> bool {
     upper.starts_with("SHOW ") || upper.starts_with("DESCRIBE ")
 }
 
-/// Splits a script at `;` outside quotes and comments; empty statements are skipped.
+/// Splits a script at `;` outside quotes and `--` or `/* */` comments;
+/// empty statements are skipped.
 pub fn split_statements(script: &str) -> Vec<String> {
     let mut statements = Vec::new();
     let mut current = String::new();
@@ -135,6 +136,19 @@ pub fn split_statements(script: &str) -> Vec<String> {
                     }
                 }
                 current.push('\n');
+                continue;
+            }
+            (None, '/') if chars.peek() == Some(&'*') => {
+                // A block comment: skip to its `*/`.
+                chars.next();
+                let mut previous = ' ';
+                for next in chars.by_ref() {
+                    if previous == '*' && next == '/' {
+                        break;
+                    }
+                    previous = next;
+                }
+                current.push(' ');
                 continue;
             }
             (None, ';') => {
@@ -260,6 +274,7 @@ mod tests {
     fn splits_statements_outside_quotes_and_comments() {
         let script = "select 1; -- a comment; still comment\nselect ';' as s;\n\n select \"a;b\" from t";
         assert_eq!(split_statements(script), vec!["select 1", "select ';' as s", "select \"a;b\" from t"]);
+        assert_eq!(split_statements("select /* a; b */ 1;select 2"), vec!["select   1", "select 2"]);
     }
 
     #[test]

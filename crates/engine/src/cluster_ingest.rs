@@ -13,20 +13,16 @@ use datafusion::arrow::array::AsArray;
 use datafusion::arrow::datatypes::{DataType, Int64Type};
 use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use datafusion::sql::sqlparser::ast::Ident;
 use insights_ingest::{FileSummary, IngestOptions, IngestSummary, QUARANTINE_DIR, SUMMARY_FILE, TRANSACTIONS_DIR};
 use insights_storage::Location;
 
 use crate::EngineError;
 
-/// `"Column"` with embedded quotes doubled.
-fn quoted(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
 /// SQL typing one canonical column from the file's type; `None` when the
 /// type cannot be typed in SQL with the client's rules.
 fn typed(canonical: &str, column: &str, data_type: &DataType) -> Option<String> {
-    let c = quoted(column);
+    let c = Ident::with_quote('"', column);
     let text = matches!(data_type, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View);
     let integer = data_type.is_integer();
     let float = data_type.is_floating();
@@ -71,7 +67,7 @@ pub(crate) async fn ingest_on_cluster(
             columns.push(format!("{expression} as {canonical}"));
         }
         let raw_text: Vec<String> =
-            positions.iter().map(|p| format!("cast({} as varchar)", quoted(&header[*p]))).collect();
+            positions.iter().map(|p| format!("cast({} as varchar)", Ident::with_quote('"', &header[*p]))).collect();
         typed_selects.push(format!(
             "select {}, {index} as source_file, concat_ws(',', {}) as raw_record from {table}",
             columns.join(", "),

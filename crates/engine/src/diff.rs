@@ -6,6 +6,7 @@ use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type};
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use datafusion::sql::sqlparser::ast::Ident;
 use insights_catalog::Catalog;
 use insights_storage::Location;
 
@@ -42,10 +43,6 @@ impl TableDiff {
     pub fn changed(&self) -> bool {
         self.a != self.b || self.only_in_a > 0 || self.only_in_b > 0 || self.columns.iter().any(|c| c.rows > 0)
     }
-}
-
-fn quoted(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// Compares every insight of two runs (each an output location and its
@@ -117,12 +114,12 @@ async fn compare_tables(
     // Parenthesised: `x is not distinct from y and …` would parse as
     // `x is not distinct from (y and …)` for a key of several columns.
     let join =
-        key.iter().map(|k| format!("(a.{0} is not distinct from b.{0})", quoted(k))).collect::<Vec<_>>().join(" and ");
+        key.iter().map(|k| format!("(a.{0} is not distinct from b.{0})", Ident::with_quote('"', k))).collect::<Vec<_>>().join(" and ");
     let count = |condition: String| format!("cast(sum(case when {condition} then 1 else 0 end) as bigint)");
     let both = "a.in_run__ and b.in_run__";
     let mut measures = vec![count("b.in_run__ is null".into()), count("a.in_run__ is null".into())];
     for (column, numeric) in &columns {
-        let (x, y) = (format!("a.{}", quoted(column)), format!("b.{}", quoted(column)));
+        let (x, y) = (format!("a.{}", Ident::with_quote('"', column)), format!("b.{}", Ident::with_quote('"', column)));
         if *numeric {
             let (x, y) = (format!("cast({x} as double)"), format!("cast({y} as double)"));
             let gap = format!("abs({x} - {y})");

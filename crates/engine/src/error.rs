@@ -18,7 +18,7 @@ pub enum EngineError {
     },
     #[error("cannot start the Ballista session")]
     Session(#[source] datafusion::error::DataFusionError),
-    #[error("{0}")]
+    #[error(transparent)]
     Query(#[from] datafusion::error::DataFusionError),
     #[error("cannot write {path}")]
     Write {
