@@ -180,6 +180,8 @@ fn diff_shows_which_tables_changed_between_two_runs() {
     assert!(stdout.contains("1 of 3 tables changed"), "{stdout}");
     let same = insights(dir.path(), &["diff", "latest", &second, "--output", "out"]).ok();
     assert!(same.contains("0 of 3 tables changed"), "{same}");
+    let err = insights(dir.path(), &["diff", "latest", "latest", "--output", "out", "--tolerance=-1"]).err();
+    assert!(err.contains("--tolerance -1: expected a number of 0 or more"), "{err}");
     let err = insights(dir.path(), &["diff", "nope", "latest", "--output", "out"]).err();
     assert!(err.contains("no run `nope`"), "{err}");
 }

@@ -113,20 +113,23 @@ async fn compare_tables(
         .collect();
     // Parenthesised: `x is not distinct from y and …` would parse as
     // `x is not distinct from (y and …)` for a key of several columns.
-    let join =
-        key.iter().map(|k| format!("(a.{0} is not distinct from b.{0})", Ident::with_quote('"', k))).collect::<Vec<_>>().join(" and ");
+    let join = key
+        .iter()
+        .map(|k| format!("(a.{0} is not distinct from b.{0})", Ident::with_quote('"', k)))
+        .collect::<Vec<_>>()
+        .join(" and ");
     let count = |condition: String| format!("cast(sum(case when {condition} then 1 else 0 end) as bigint)");
     let both = "a.in_run__ and b.in_run__";
     let mut measures = vec![count("b.in_run__ is null".into()), count("a.in_run__ is null".into())];
     for (column, numeric) in &columns {
-        let (x, y) = (format!("a.{}", Ident::with_quote('"', column)), format!("b.{}", Ident::with_quote('"', column)));
+        let quoted = Ident::with_quote('"', column);
+        let (x, y) = (format!("a.{quoted}"), format!("b.{quoted}"));
         if *numeric {
             let (x, y) = (format!("cast({x} as double)"), format!("cast({y} as double)"));
             let gap = format!("abs({x} - {y})");
             let scale = format!("greatest(abs({x}), abs({y}))");
-            measures.push(count(format!(
-                "{both} and (({x} is null) <> ({y} is null) or {gap} > {tolerance:e} * {scale})"
-            )));
+            measures
+                .push(count(format!("{both} and (({x} is null) <> ({y} is null) or {gap} > {tolerance:e} * {scale})")));
             measures.push(format!("max(case when {both} then {gap} end)"));
             measures.push(format!("max(case when {both} and {scale} > 0 then {gap} / {scale} end)"));
         } else {
@@ -134,12 +137,8 @@ async fn compare_tables(
         }
     }
     let side = |table: &str| format!("(select *, true as in_run__ from {table})");
-    let sql = format!(
-        "select {} from {} as a full outer join {} as b on {join}",
-        measures.join(", "),
-        side(&ta),
-        side(&tb)
-    );
+    let sql =
+        format!("select {} from {} as a full outer join {} as b on {join}", measures.join(", "), side(&ta), side(&tb));
     let batches = ctx.sql(&sql).await?.collect().await?;
     let batch = batches.iter().find(|b| b.num_rows() > 0).ok_or_else(|| EngineError::Invalid {
         path: tables.a.1.path.clone().into(),

@@ -491,8 +491,7 @@ fn basket_rules(t: &Table, tables: &BTreeMap<String, Table>) -> Option<Vec<Strin
 }
 
 fn product_recommendations(t: &Table, tables: &BTreeMap<String, Table>) -> Option<Vec<String>> {
-    let customers: std::collections::BTreeSet<String> =
-        (0..t.rows.len()).map(|r| text(t, r, "customer_id")).collect();
+    let customers: std::collections::BTreeSet<String> = (0..t.rows.len()).map(|r| text(t, r, "customer_id")).collect();
     let (code, offered) = crate::derived::offers_per_product(t).into_iter().next()?;
     Some(vec![
         format!(

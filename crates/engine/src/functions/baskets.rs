@@ -101,12 +101,14 @@ impl ScalarUDFImpl for FrequentPairs {
             lengths.push(first.len() - before);
             valid.push(true);
         }
-        let columns: Vec<ArrayRef> =
-            vec![Arc::new(Int64Array::from(first)), Arc::new(Int64Array::from(second)), Arc::new(Int64Array::from(count))];
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(Int64Array::from(first)),
+            Arc::new(Int64Array::from(second)),
+            Arc::new(Int64Array::from(count)),
+        ];
         let pairs = StructArray::try_new(pair_fields(), columns, None)?;
         let item = Arc::new(Field::new_list_field(DataType::Struct(pair_fields()), true));
-        let list =
-            ListArray::try_new(item, OffsetBuffer::from_lengths(lengths), Arc::new(pairs), Some(valid.into()))?;
+        let list = ListArray::try_new(item, OffsetBuffer::from_lengths(lengths), Arc::new(pairs), Some(valid.into()))?;
         Ok(ColumnarValue::Array(Arc::new(list)))
     }
 }
