@@ -1,5 +1,5 @@
 -- name: basket_rules
--- version: 1
+-- version: 2
 -- description: >
 --   Which products lead to which? Rules of the form "orders holding A (and
 --   B) also hold C", for one or two products A, B and one product C that
@@ -56,9 +56,9 @@ numbered_pairs as (
     join triple_products as second_product on frequent_pairs.product_b = second_product.stock_code
 ),
 
--- Each order's products among triple_products, as one list.
+-- Each order's products among triple_products, as one list in number order.
 order_products as (
-    select sales.invoice_no, array_agg(distinct triple_products.product_number) as products
+    select sales.invoice_no, array_sort(array_agg(distinct triple_products.product_number)) as products
     from sales
     join triple_products on sales.stock_code = triple_products.stock_code
     group by sales.invoice_no
@@ -71,40 +71,40 @@ product_partners as (
     group by number_a
 ),
 
--- Each product of an order, beside the order's list.
-order_product_lists as (
-    select products, unnest(products) as product_number
+-- Each order's list beside each product it holds.
+product_orders as (
+    select products, unnest(products) as number_a
     from order_products
 ),
 
--- Per order and product: its frequent partners of a higher number that the
--- order holds too, by intersecting two short lists (instead of joining
--- every product of an order to every partner and back to the order).
-order_partners as (
-    select
-        product_partners.number_a,
-        array_intersect(order_product_lists.products, product_partners.partners) as partners
-    from order_product_lists
-    join product_partners on product_partners.number_a = order_product_lists.product_number
-),
-
--- Per first product a: the partner lists of every order that holds it.
--- Two partners b < c of a that are together in at least min_orders of
--- these lists make a frequent triple (a, b, c): all three of its pairs are
--- frequent (b and c are partners of a, and together in min_orders orders).
--- frequent_pairs (an engine SQL function) counts the pairs within the
--- lists: counting them as rows would group every triple of every order (70
--- M rows on the UCI data, where every triple of the orders' candidate
--- products would be 1.3 G).
+-- Per first product a: the list of every order that holds it, from the
+-- product after a on (a's partners have higher numbers, and the lists are
+-- in number order). Two partners b < c of a that are together in at least
+-- min_orders of these lists make a frequent triple (a, b, c): all three of
+-- its pairs are frequent (b and c are partners of a, and together in
+-- min_orders orders). frequent_pairs (an engine SQL function) counts the
+-- pairs of a's partners within the lists: counting them as rows would group
+-- every triple of every order (70 M rows on the UCI data, where every
+-- triple of the orders' candidate products would be 1.3 G), and
+-- intersecting each order with a's partners here would copy a's partner
+-- list beside each of its orders.
 partner_lists as (
-    select number_a, array_agg(partners) as lists
-    from order_partners
+    select
+        number_a,
+        array_agg(
+            array_slice(products, cast(array_position(products, number_a) as bigint) + 1, cast(cardinality(products) as bigint))
+        ) as lists
+    from product_orders
+    where number_a in (select number_a from product_partners)
     group by number_a
 ),
 
 partner_pairs as (
-    select number_a, unnest(frequent_pairs(lists, $min_orders)) as pair
+    select
+        partner_lists.number_a,
+        unnest(frequent_pairs(partner_lists.lists, $min_orders, product_partners.partners)) as pair
     from partner_lists
+    join product_partners on product_partners.number_a = partner_lists.number_a
 ),
 
 frequent_triples as (

@@ -1,5 +1,5 @@
 -- name: product_recommendations
--- version: 1
+-- version: 2
 -- description: >
 --   What should we offer each customer next? For every customer, up to
 --   `top` products they have never bought that the basket rules point to
@@ -20,65 +20,115 @@ with customer_products as (
 ),
 
 rules as (
-    -- A rule's antecedent is one or two products; second_product is ''
-    -- for one, so that antecedents join as two plain keys.
-    select
-        antecedent[1] as first_product,
-        coalesce(antecedent[2], '') as second_product,
-        consequent,
-        confidence,
-        lift
+    select antecedent, consequent, confidence, lift
     from basket_rules
 ),
 
--- Rules share antecedents (on the UCI data 220 k rules have 26 k), so the
--- customers are matched with each antecedent once, not with each rule.
-antecedents as (
-    select distinct first_product, second_product
+-- The products of the rules, numbered in code order, so that the engine
+-- function below, which breaks ties by the lower number, breaks them by
+-- code as the ranking does.
+rule_products as (
+    select stock_code, cast(row_number() over (order by stock_code) as int) as product_number
+    from (
+        select consequent as stock_code from rules
+        union
+        select unnest(antecedent) as stock_code from rules
+    ) as rule_members
+),
+
+-- A rule's antecedent is one or two products (the second is null for one).
+numbered_rules as (
+    select
+        case
+            when second_product.product_number is null then make_array(first_product.product_number)
+            else make_array(first_product.product_number, second_product.product_number)
+        end as antecedent,
+        consequent_product.product_number as consequent,
+        rules.confidence,
+        rules.lift
     from rules
+    join rule_products as first_product on first_product.stock_code = rules.antecedent[1]
+    left join rule_products as second_product on second_product.stock_code = rules.antecedent[2]
+    join rule_products as consequent_product on consequent_product.stock_code = rules.consequent
 ),
 
--- The antecedents whose every product a customer has bought.
-held_antecedents as (
-    select owned.customer_id, antecedents.first_product, antecedents.second_product
-    from antecedents
-    join customer_products as owned on owned.stock_code = antecedents.first_product
-    where antecedents.second_product = ''
-    union all
-    select owned.customer_id, antecedents.first_product, antecedents.second_product
-    from antecedents
-    join customer_products as owned on owned.stock_code = antecedents.first_product
-    join customer_products as also_owned
-        on also_owned.customer_id = owned.customer_id
-        and also_owned.stock_code = antecedents.second_product
+customer_numbers as (
+    select customer_id, row_number() over (order by customer_id) as customer_number
+    from (select distinct customer_id from customer_products) as customers
 ),
 
-fired_rules as (
-    select held.customer_id, rules.consequent as stock_code, rules.confidence, rules.lift
-    from held_antecedents as held
-    join rules
-        on rules.first_product = held.first_product
-        and rules.second_product = held.second_product
+-- Each customer's basket: every product of the rules they have bought, in
+-- any of their orders. Products no rule names can neither fire a rule nor
+-- be offered.
+customer_baskets as (
+    select customer_numbers.customer_number, array_agg(rule_products.product_number) as items
+    from customer_products
+    join rule_products on rule_products.stock_code = customer_products.stock_code
+    join customer_numbers on customer_numbers.customer_id = customer_products.customer_id
+    group by customer_numbers.customer_number
 ),
 
--- Products the customer has not bought, each with its best rule: the
--- highest confidence, and of the rules with it the highest lift
--- (first_value keeps each group's best row as it goes, without sorting
--- the fired rules).
+-- The customers in 8 chunks and the rules in 16 (by their first product,
+-- so that all rules a product starts are in one chunk), matched chunk with
+-- chunk: 128 pieces of work that run in parallel (enough that the engine's
+-- partitions get about the same share), each holding a sixteenth of the
+-- rules and an eighth of the customers instead of every rule beside every
+-- customer.
+basket_chunks as (
+    select
+        customer_number % 8 as basket_chunk,
+        array_agg(named_struct('id', customer_number, 'items', items)) as baskets
+    from customer_baskets
+    group by customer_number % 8
+),
+
+rule_chunks as (
+    select
+        antecedent[1] % 16 as rule_chunk,
+        array_agg(named_struct('antecedent', antecedent, 'consequent', consequent, 'confidence', confidence, 'lift', lift)) as rules
+    from numbered_rules
+    group by antecedent[1] % 16
+),
+
+-- basket_offers (an engine SQL function) gives, per customer of a chunk,
+-- the products they have not bought that the chunk's rules they fire point
+-- to, each with its best rule (highest confidence, then highest lift), the
+-- first `top` of them. Matching customers with rules as rows would join
+-- every pair of products a customer owns that is an antecedent with its
+-- rules (half a billion rows at ten million lines). A product in a
+-- customer's first `top` overall is in the first `top` of the chunk that
+-- holds its best rule, so the chunks' offers suffice.
+chunk_offers as (
+    select unnest(basket_offers(basket_chunks.baskets, rule_chunks.rules, $top)) as offer
+    from basket_chunks
+    cross join rule_chunks
+),
+
+chunk_offer_rows as (
+    select
+        offer['id'] as customer_number,
+        offer['item'] as product_number,
+        offer['confidence'] as confidence,
+        offer['lift'] as lift
+    from chunk_offers
+),
+
+-- Each product with its best rule over all chunks.
 offers as (
     select
-        customer_id,
-        stock_code,
+        customer_number,
+        product_number,
         max(confidence) as confidence,
         first_value(lift order by confidence desc, lift desc) as lift
-    from fired_rules
-    where not exists (
-        select 1
-        from customer_products as owned
-        where owned.customer_id = fired_rules.customer_id
-            and owned.stock_code = fired_rules.stock_code
-    )
-    group by customer_id, stock_code
+    from chunk_offer_rows
+    group by customer_number, product_number
+),
+
+named_offers as (
+    select customer_numbers.customer_id, rule_products.stock_code, offers.confidence, offers.lift
+    from offers
+    join customer_numbers on customer_numbers.customer_number = offers.customer_number
+    join rule_products on rule_products.product_number = offers.product_number
 ),
 
 ranked_offers as (
@@ -88,7 +138,7 @@ ranked_offers as (
         stock_code,
         confidence,
         lift
-    from offers
+    from named_offers
 )
 
 select customer_id, rank, stock_code, confidence, lift

@@ -1,23 +1,27 @@
-//! `frequent_pairs(lists, min_count)`: the pairs of values that occur
-//! together in at least `min_count` of a row's lists, with their counts.
+//! `frequent_pairs(lists, min_count[, among])`: the pairs of values that
+//! occur together in at least `min_count` of a row's lists, with their
+//! counts; with `among`, only pairs of those values.
 //!
 //! Why a function: basket_rules counts the triples of products that orders
 //! hold. Grouping every (a, b, c) an order holds is tens of millions of rows
 //! per million lines (and orders of hundreds of products exist); gathering,
-//! per first product a, the lists of its partners in each order and
-//! counting the pairs within them is a tight loop over a small table per
-//! product instead.
+//! per first product a, the orders that hold it and counting the pairs of
+//! a's frequent partners within them is a tight loop over a small table per
+//! product instead. `among` keeps the partners: intersecting every order
+//! with a's partner list in SQL would carry that list beside each of a's
+//! orders (billions of values at ten million lines).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array, ListArray, StructArray};
 use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Fields, Int64Type};
-use datafusion::common::{exec_err, plan_err};
+use datafusion::common::{HashMap, exec_err, plan_err};
 use datafusion::error::Result;
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility};
+
+use super::values::{ValueIndex, list_of, push_values, value_type};
 
 const NAME: &str = "frequent_pairs";
 
@@ -44,10 +48,6 @@ fn pair_fields() -> Fields {
     ])
 }
 
-fn list_of_integers(ty: &DataType) -> bool {
-    matches!(ty, DataType::List(item) if item.data_type().is_integer() || item.data_type().is_null())
-}
-
 impl ScalarUDFImpl for FrequentPairs {
     fn name(&self) -> &str {
         NAME
@@ -58,20 +58,34 @@ impl ScalarUDFImpl for FrequentPairs {
     }
 
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-        let [lists, min_count] = arg_types else {
-            return plan_err!("{NAME}: expected (lists, min_count), found {} arguments", arg_types.len());
+        let (lists, min_count, among) = match arg_types {
+            [lists, min_count] => (lists, min_count, None),
+            [lists, min_count, among] => (lists, min_count, Some(among)),
+            _ => {
+                return plan_err!(
+                    "{NAME}: expected (lists, min_count) or (lists, min_count, among), found {} arguments",
+                    arg_types.len()
+                );
+            }
         };
-        let DataType::List(outer) = lists else {
+        let inner = match lists {
+            DataType::List(outer) => value_type(outer.data_type()),
+            _ => None,
+        };
+        let Some(inner) = inner else {
             return plan_err!("{NAME}: argument 1 (lists) must be a list of lists of integers, found {lists}");
         };
-        if !list_of_integers(outer.data_type()) {
-            return plan_err!("{NAME}: argument 1 (lists) must be a list of lists of integers, found {lists}");
-        }
         if !(min_count.is_integer() || min_count.is_null()) {
             return plan_err!("{NAME}: argument 2 (min_count) must be an integer, found {min_count}");
         }
-        let inner = DataType::List(Arc::new(Field::new_list_field(DataType::Int64, true)));
-        Ok(vec![DataType::List(Arc::new(Field::new_list_field(inner, true))), DataType::Int64])
+        let mut coerced = vec![list_of(list_of(inner)), DataType::Int64];
+        if let Some(among) = among {
+            let Some(values) = value_type(among) else {
+                return plan_err!("{NAME}: argument 3 (among) must be a list of integers, found {among}");
+            };
+            coerced.push(list_of(values));
+        }
+        Ok(coerced)
     }
 
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
@@ -83,17 +97,24 @@ impl ScalarUDFImpl for FrequentPairs {
         let rows = arrays[0].as_list::<i32>();
         let min_counts = cast(&arrays[1], &DataType::Int64)?;
         let min_counts = min_counts.as_primitive::<Int64Type>();
+        let among = arrays.get(2).map(|among| among.as_list::<i32>());
         let (mut first, mut second, mut count) = (Vec::new(), Vec::new(), Vec::new());
         let mut lengths = Vec::with_capacity(rows.len());
         let mut valid = Vec::with_capacity(rows.len());
         for row in 0..rows.len() {
-            if rows.is_null(row) || min_counts.is_null(row) {
+            let among_row = match among {
+                Some(among) if among.is_null(row) => None,
+                Some(among) => Some(Some(among.value(row))),
+                None => Some(None),
+            };
+            let (false, false, Some(among_row)) = (rows.is_null(row), min_counts.is_null(row), among_row) else {
                 lengths.push(0);
                 valid.push(false);
                 continue;
-            }
+            };
             let before = first.len();
-            for (a, b, n) in count_pairs(rows.value(row).as_list::<i32>(), min_counts.value(row))? {
+            let lists = rows.value(row);
+            for (a, b, n) in count_pairs(lists.as_list::<i32>(), min_counts.value(row), among_row.as_ref())? {
                 first.push(a);
                 second.push(b);
                 count.push(n);
@@ -113,32 +134,27 @@ impl ScalarUDFImpl for FrequentPairs {
     }
 }
 
-/// The pairs (x, y), x < y, of values that occur together in at least
-/// `min_count` of `lists`, ascending; a value repeated within a list counts
-/// once, nulls not at all.
-fn count_pairs(lists: &ListArray, min_count: i64) -> Result<Vec<(i64, i64, i64)>> {
-    let members: Vec<Vec<i64>> = (0..lists.len())
-        .filter(|&i| lists.is_valid(i))
-        .map(|i| {
-            let list = lists.value(i);
-            let values = list.as_primitive::<Int64Type>();
-            let mut members: Vec<i64> = values.iter().flatten().collect();
-            members.sort_unstable();
-            members.dedup();
-            members
-        })
-        .collect();
-    let mut distinct: Vec<i64> = members.iter().flatten().copied().collect();
-    distinct.sort_unstable();
-    distinct.dedup();
-    let local: Vec<Vec<usize>> = members
-        .iter()
-        .map(|list| list.iter().map(|v| distinct.binary_search(v).expect("collected above")).collect())
-        .collect();
-    let mut table = PairTable::new(distinct.len());
-    for list in &local {
-        for (i, &x) in list.iter().enumerate() {
-            for &y in &list[i + 1..] {
+/// The pairs (x, y), x < y, of values (of `among`, when given) that occur
+/// together in at least `min_count` of `lists`, ascending; a value repeated
+/// within a list counts once, nulls not at all.
+fn count_pairs(lists: &ListArray, min_count: i64, among: Option<&ArrayRef>) -> Result<Vec<(i64, i64, i64)>> {
+    let mut values = Vec::new();
+    match among {
+        Some(among) => push_values(among, &mut values),
+        None => (0..lists.len()).filter(|&i| lists.is_valid(i)).for_each(|i| push_values(&lists.value(i), &mut values)),
+    }
+    let index = ValueIndex::new(values);
+    let mut table = PairTable::new(index.len());
+    let (mut members, mut local) = (Vec::new(), Vec::new());
+    for i in (0..lists.len()).filter(|&i| lists.is_valid(i)) {
+        members.clear();
+        push_values(&lists.value(i), &mut members);
+        local.clear();
+        local.extend(members.iter().filter_map(|&value| index.position(value)));
+        local.sort_unstable();
+        local.dedup();
+        for (i, &x) in local.iter().enumerate() {
+            for &y in &local[i + 1..] {
                 table.add(x, y);
             }
         }
@@ -147,7 +163,7 @@ fn count_pairs(lists: &ListArray, min_count: i64) -> Result<Vec<(i64, i64, i64)>
     if pairs.len() > i32::MAX as usize {
         return exec_err!("{NAME}: more than {} pairs in one row", i32::MAX);
     }
-    Ok(pairs.into_iter().map(|(x, y, n)| (distinct[x], distinct[y], n as i64)).collect())
+    Ok(pairs.into_iter().map(|(x, y, n)| (index.values[x], index.values[y], n as i64)).collect())
 }
 
 /// Counters of the pairs (x, y), x < y, of local indexes.
@@ -161,7 +177,7 @@ impl PairTable {
         if size <= DENSE_LIMIT {
             Self::Dense { size, counts: vec![0; size * size.saturating_sub(1) / 2] }
         } else {
-            Self::Sparse(HashMap::new())
+            Self::Sparse(HashMap::default())
         }
     }
 
@@ -223,8 +239,29 @@ mod tests {
         );
         assert_eq!(pairs(&format!("select frequent_pairs({lists}, 4)")).await.unwrap(), "[]");
         assert_eq!(pairs("select frequent_pairs(make_array(make_array(7)), 1)").await.unwrap(), "[]");
+        assert_eq!(
+            pairs(&format!("select frequent_pairs({lists}, 2, [3, 2, 9])")).await.unwrap(),
+            "[{first: 2, second: 3, count: 2}]"
+        );
+        assert_eq!(
+            pairs(&format!("select frequent_pairs({lists}, 1, [1, 5, 3000000000])")).await.unwrap(),
+            "[]",
+            "values spread wide are looked up by hash"
+        );
+        assert_eq!(
+            pairs(&format!("select frequent_pairs({lists}, 2, [1, 2, 3000000000])")).await.unwrap(),
+            "[{first: 1, second: 2, count: 3}]"
+        );
+        assert_eq!(
+            pairs("select frequent_pairs([[arrow_cast(1, 'Int32'), 2]], 1, [arrow_cast(2, 'Int32'), 1])")
+                .await
+                .unwrap(),
+            "[{first: 1, second: 2, count: 1}]"
+        );
         let error = pairs("select frequent_pairs(make_array('a'), 1)").await.unwrap_err();
         assert!(error.to_string().contains("must be a list of lists of integers"), "{error}");
+        let error = pairs(&format!("select frequent_pairs({lists}, 1, ['a'])")).await.unwrap_err();
+        assert!(error.to_string().contains("argument 3 (among) must be a list of integers"), "{error}");
     }
 
     #[test]
