@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::output::ResultFormat;
+
 /// Customer purchase behaviour analytics for online shops.
 ///
 /// Raw transaction exports (CSV, gzip CSV, Excel, Parquet) go in; versioned
@@ -63,8 +65,8 @@ pub enum Command {
         #[arg(long, short, env = "INSIGHTS_OUTPUT", value_name = "DIR")]
         output: Option<String>,
         /// How to print the result.
-        #[arg(long, default_value = "table", value_parser = ["table", "csv", "json", "parquet"])]
-        format: String,
+        #[arg(long, value_enum, default_value_t = ResultFormat::Table)]
+        format: ResultFormat,
     },
     /// An interactive SQL prompt over the latest committed run.
     ///
@@ -76,9 +78,9 @@ pub enum Command {
         /// Output directory or s3://bucket/prefix of the run.
         #[arg(long, short, env = "INSIGHTS_OUTPUT", value_name = "DIR")]
         output: Option<String>,
-        /// How to print results.
-        #[arg(long, default_value = "table", value_parser = ["table", "csv", "json"])]
-        format: String,
+        /// How to print results (table, csv or json).
+        #[arg(long, value_enum, default_value_t = ResultFormat::Table)]
+        format: ResultFormat,
     },
     /// Write the report of the latest committed run: OUTPUT/report/index.html
     /// (charts, findings, top rows; one self-contained file), report.md and

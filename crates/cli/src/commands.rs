@@ -13,6 +13,7 @@ use insights_storage::Location;
 
 use crate::cli::{Cli, Command, ExecutorArgs, IngestArgs, InputArgs, RunArgs};
 use crate::config::Config;
+use crate::output::{self, ResultFormat};
 
 /// The bundled sample the first run uses, relative to the repository.
 const SAMPLE_INPUT: &str = "data/online_retail_sample.csv.gz";
@@ -32,8 +33,8 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
             diff(sql_dir, &config, (&run_a, &run_b), output, tolerance).await
         }
         Command::Runs { output, keep } => runs(&config, output, keep).await,
-        Command::Query { statement, output, format } => query(sql_dir, &config, &statement, output, &format).await,
-        Command::Shell { output, format } => shell(sql_dir, &config, output, &format).await,
+        Command::Query { statement, output, format } => query(sql_dir, &config, &statement, output, format).await,
+        Command::Shell { output, format } => shell(sql_dir, &config, output, format).await,
         Command::Report { output } => report(sql_dir, &config, output).await,
         Command::Bench(args) => {
             let catalog = load_catalog(sql_dir)?;
@@ -348,17 +349,19 @@ async fn query(
     config: &Config,
     sql: &str,
     output: Option<String>,
-    format: &str,
+    format: ResultFormat,
 ) -> Result<()> {
-    use datafusion::execution::context::SQLOptions;
-
     let ctx = latest_run_session(sql_dir, config, output).await?;
-    let read_only = SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
-    let batches = ctx.sql_with_options(sql, read_only).await?.collect().await?;
-    print_batches(&batches, format)
+    let batches = ctx.sql_with_options(sql, output::read_only()).await?.collect().await?;
+    output::print_batches(&batches, format)
 }
 
-async fn shell(sql_dir: Option<PathBuf>, config: &Config, output: Option<String>, format: &str) -> Result<()> {
+async fn shell(sql_dir: Option<PathBuf>, config: &Config, output: Option<String>, format: ResultFormat) -> Result<()> {
+    if format == ResultFormat::Parquet {
+        bail!(
+            "the shell prints text: use --format table, csv or json (`insights query --format parquet` writes Parquet)"
+        );
+    }
     let ctx = latest_run_session(sql_dir, config, output).await?;
     crate::shell::run_shell(&ctx, format).await
 }
@@ -376,41 +379,6 @@ async fn latest_run_session(
         .await
         .with_context(|| format!("cannot read the latest committed run in {output} (`insights run` makes one)"))?;
     Ok(insights_engine::query_session(&catalog, &location, &manifest, &config.storage).await?)
-}
-
-/// Prints query results to stdout as a table, CSV, JSON lines or Parquet.
-pub fn print_batches(batches: &[datafusion::arrow::record_batch::RecordBatch], format: &str) -> Result<()> {
-    use datafusion::arrow::util::pretty::pretty_format_batches;
-    use std::io::Write;
-
-    let mut stdout = std::io::stdout().lock();
-    match format {
-        "csv" => {
-            let mut writer = datafusion::arrow::csv::Writer::new(&mut stdout);
-            for batch in batches {
-                writer.write(batch)?;
-            }
-        }
-        "json" => {
-            let mut writer = datafusion::arrow::json::LineDelimitedWriter::new(&mut stdout);
-            for batch in batches {
-                writer.write(batch)?;
-            }
-            writer.finish()?;
-        }
-        "parquet" => {
-            let schema = batches.first().map(|b| b.schema()).context("the query returned no batches")?;
-            let mut bytes = Vec::new();
-            let mut writer = datafusion::parquet::arrow::ArrowWriter::try_new(&mut bytes, schema, None)?;
-            for batch in batches {
-                writer.write(batch)?;
-            }
-            writer.close()?;
-            stdout.write_all(&bytes)?;
-        }
-        _ => writeln!(stdout, "{}", pretty_format_batches(batches)?)?,
-    }
-    Ok(())
 }
 
 /// A run named on the command line: `latest`, a run id under `output`, or

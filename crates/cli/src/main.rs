@@ -2,15 +2,15 @@
 //! The binary is glue: argument parsing and printing; the work lives in the
 //! library crates.
 
-/// `print!` to stdout that ends quietly on a closed pipe (see `stdout.rs`).
+/// `print!` to stdout that ends quietly on a closed pipe (see `output.rs`).
 macro_rules! out {
-    ($($arg:tt)*) => { $crate::stdout::write(format_args!($($arg)*)) };
+    ($($arg:tt)*) => { $crate::output::write(format_args!($($arg)*)) };
 }
 
-/// `println!` to stdout that ends quietly on a closed pipe (see `stdout.rs`).
+/// `println!` to stdout that ends quietly on a closed pipe (see `output.rs`).
 macro_rules! outln {
-    () => { $crate::stdout::write(format_args!("\n")) };
-    ($($arg:tt)*) => { $crate::stdout::write(format_args!("{}\n", format_args!($($arg)*))) };
+    () => { $crate::output::write(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::output::write(format_args!("{}\n", format_args!($($arg)*))) };
 }
 
 mod baseline;
@@ -19,8 +19,8 @@ mod cli;
 mod commands;
 mod config;
 mod logging;
+mod output;
 mod shell;
-mod stdout;
 
 use std::process::ExitCode;
 
@@ -54,7 +54,7 @@ fn main() -> ExitCode {
             ExitCode::from(130)
         }
         Some(Ok(())) => ExitCode::SUCCESS,
-        Some(Err(error)) if stdout::is_broken_pipe(&error) => ExitCode::SUCCESS,
+        Some(Err(error)) if output::is_broken_pipe(&error) => ExitCode::SUCCESS,
         Some(Err(error)) => {
             eprintln!("error: {error}");
             let mut previous = error.to_string();

@@ -16,9 +16,11 @@ use datafusion::prelude::SessionContext;
 use dialoguer::theme::Theme;
 use dialoguer::{Completion, History, Input};
 
+use crate::output::{self, ResultFormat};
+
 /// Runs the prompt (or the piped statements) until `\q` or end of input.
 /// Piped input stops at the first failing statement, with its error.
-pub async fn run_shell(ctx: &SessionContext, format: &str) -> Result<()> {
+pub async fn run_shell(ctx: &SessionContext, format: ResultFormat) -> Result<()> {
     let names = table_names(ctx).await?;
     let mut shell = Shell { ctx, format, buffer: String::new() };
     if !std::io::stdin().is_terminal() {
@@ -69,7 +71,7 @@ enum Flow {
 /// The statement being typed, and what runs it.
 struct Shell<'a> {
     ctx: &'a SessionContext,
-    format: &'a str,
+    format: ResultFormat,
     buffer: String,
 }
 
@@ -81,10 +83,10 @@ impl Shell<'_> {
         if self.buffer.trim().is_empty() {
             match trimmed {
                 "\\q" | "exit" | "quit" => return Ok(Flow::Quit),
-                "\\d" => return self.execute(LIST_TABLES, "table").await.map(|_| Flow::More),
+                "\\d" => return self.execute(LIST_TABLES, ResultFormat::Table).await.map(|_| Flow::More),
                 _ if trimmed.starts_with("\\d ") => {
                     let table = trimmed[3..].trim().trim_end_matches(';');
-                    return self.execute(&format!("DESCRIBE {table}"), "table").await.map(|_| Flow::More);
+                    return self.execute(&format!("DESCRIBE {table}"), ResultFormat::Table).await.map(|_| Flow::More);
                 }
                 _ if trimmed.starts_with('\\') => bail!("unknown command `{trimmed}` (\\d, \\d NAME, \\q)"),
                 _ => {}
@@ -101,11 +103,10 @@ impl Shell<'_> {
         Ok(Flow::More)
     }
 
-    async fn execute(&self, sql: &str, format: &str) -> Result<()> {
-        let read_only = SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
-        let options = if is_catalog_question(sql) { SQLOptions::new() } else { read_only };
+    async fn execute(&self, sql: &str, format: ResultFormat) -> Result<()> {
+        let options = if is_catalog_question(sql) { SQLOptions::new() } else { output::read_only() };
         let batches = self.ctx.sql_with_options(sql, options).await?.collect().await?;
-        crate::commands::print_batches(&batches, format)
+        output::print_batches(&batches, format)
     }
 }
 

@@ -123,7 +123,7 @@ pub(crate) async fn ingest_on_cluster(
     .await?;
     let quarantine_schema = std::sync::Arc::new(quarantined_lines.schema().as_arrow().clone());
     quarantined_lines.write_parquet(quarantine.url.as_str(), DataFrameWriteOptions::new(), None).await?;
-    crate::run::ensure_table_file(&quarantine, quarantine_schema).await?;
+    crate::tables::ensure_table_file(&quarantine, quarantine_schema).await?;
 
     let counts = |sql: String| async move {
         let batches = ctx.sql(&sql).await?.collect().await?;

@@ -18,6 +18,7 @@ mod run;
 mod runs;
 mod session;
 mod staging;
+mod tables;
 
 pub use check::{PlannedModel, plan_catalog};
 pub use cluster::{
@@ -27,6 +28,7 @@ pub use diff::{ColumnDiff, TableDiff, diff_runs};
 pub use error::EngineError;
 pub use manifest::{InsightRecord, MANIFEST_FILE, Manifest};
 pub use query::query_session;
-pub use run::{RunOptions, RunReport, SOURCE_TABLES, remove_unfinished_runs, run, write_curated};
+pub use run::{RunOptions, RunReport, remove_unfinished_runs, run, write_curated};
 pub use runs::{RunEntry, UNFINISHED_GRACE_HOURS, list_runs, prune_runs};
 pub use session::{Engine, EngineOptions};
+pub use tables::SOURCE_TABLES;

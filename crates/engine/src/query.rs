@@ -21,7 +21,7 @@ pub async fn query_session(
     keep_subset_partitioning(&mut config, partitions);
     let ctx = SessionContext::new_with_state(crate::registry::session_state(config, storage, None)?);
     let run = manifest.curated.trim_end_matches("curated").trim_end_matches('/');
-    crate::run::register_source_tables(&ctx, &output.join(run)).await?;
+    crate::tables::register_source_tables(&ctx, &output.join(run)).await?;
     for model in catalog.staging() {
         let df = ctx.sql(&model.sql).await?.with_param_values(crate::params::param_values(&Params::new()))?;
         ctx.register_table(model.name(), df.into_view())?;

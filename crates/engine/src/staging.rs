@@ -16,8 +16,8 @@ use insights_ingest::{MONTH_COLUMN, TRANSACTIONS_DIR};
 use insights_storage::Location;
 
 use crate::memory_staging::MemoryStaging;
-use crate::run::{ensure_table_file, model_error, plan, register_source_tables};
 use crate::session::with_target_partitions;
+use crate::tables::{ensure_table_file, model_error, plan, register_source_tables};
 use crate::{EngineError, EngineOptions};
 
 /// Where materialized staging tables live during a run.
