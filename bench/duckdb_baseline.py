@@ -1,6 +1,6 @@
-"""The same-run baseline of `insights bench`: the catalog's SQL on DuckDB.
+"""The same-run baseline of `insights-bench`: the catalog's SQL on DuckDB.
 
-`insights bench` writes a plan (JSON) after its standalone run: the
+`insights-bench` writes a plan (JSON) after its standalone run: the
 generated input, the catalog's curation query, where that run's category
 rules are, and every staging view and insight in dependency order,
 parameters already bound as literals. This script runs the whole job on

@@ -97,7 +97,7 @@ pub enum Command {
     /// and size give the same file; lines stream, so any size fits in memory.
     Generate {
         /// How many lines (e.g. 1000000, or 10M, 50M).
-        #[arg(long, value_name = "N", value_parser = parse_count)]
+        #[arg(long, value_name = "N", value_parser = insights_datagen::parse_line_count)]
         lines: u64,
         /// File to write: .parquet, .csv or .csv.gz.
         #[arg(long, short, value_name = "PATH")]
@@ -109,12 +109,6 @@ pub enum Command {
         #[arg(long, value_parser = ["parquet", "csv"])]
         format: Option<String>,
     },
-    /// Benchmark suite (not a test): generated data of each size through
-    /// `run` standalone and/or `submit` to a local 2-executor cluster, plus
-    /// `report`, and the same SQL on DuckDB as a same-run baseline; seconds,
-    /// lines/s and peak RSS per step go to bench/results/bench.md and
-    /// bench.json. Build with --release first.
-    Bench(BenchArgs),
     /// Compare two runs table by table: rows, keys, largest differences.
     ///
     /// RUN is a run id under OUTPUT/runs/, `latest`, or another output
@@ -221,46 +215,6 @@ pub struct ExecutorArgs {
     pub memory_limit: Option<String>,
 }
 
-#[derive(Debug, Args)]
-pub struct BenchArgs {
-    /// Lines per data set, comma separated.
-    #[arg(long, value_delimiter = ',', value_parser = parse_count, default_value = "1M,10M,50M")]
-    pub sizes: Vec<u64>,
-    /// `standalone`, `cluster` or both, comma separated.
-    #[arg(long, default_value = "standalone,cluster")]
-    pub modes: String,
-    /// Memory limit of query execution (standalone, and each executor).
-    #[arg(long, value_name = "SIZE")]
-    pub memory_limit: Option<String>,
-    /// Task slots of the standalone run.
-    #[arg(long, default_value_t = 2)]
-    pub parallelism: usize,
-    /// Seed of the generated data.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-    /// Runs of each size and mode (and of the baseline); the tables show
-    /// the median run by wall time, and the highest peak RSS of all.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
-    pub repeat: u32,
-    /// Where generated data (kept for the next time), outputs and the local
-    /// cluster's logs (`cluster-logs/`) go.
-    #[arg(long, value_name = "DIR", default_value_os_t = crate::bench::default_work())]
-    pub work: PathBuf,
-    /// Where the result tables are written.
-    #[arg(long, value_name = "DIR", default_value = "bench/results")]
-    pub results: PathBuf,
-    /// The same-run baseline: `duckdb` runs the whole job on DuckDB, an
-    /// embedded single-node engine (the catalog's curation query from the
-    /// same input, then every insight), with the same threads and memory
-    /// limit; `none` skips it.
-    #[arg(long, default_value = "duckdb", value_parser = ["duckdb", "none"])]
-    pub baseline: String,
-    /// Python with the `duckdb` module (`scripts/setup-bench-tools` installs
-    /// it there).
-    #[arg(long, value_name = "FILE", default_value_os_t = crate::bench::default_python())]
-    pub python: PathBuf,
-}
-
 /// How to read the input files.
 #[derive(Debug, Args, Clone, Default)]
 pub struct InputArgs {
@@ -326,20 +280,4 @@ pub struct IngestArgs {
     pub output: String,
     #[command(flatten)]
     pub input_args: InputArgs,
-}
-
-/// `1000000`, `1_000_000`, `10M`, `500k`, `1G` (lines).
-fn parse_count(text: &str) -> Result<u64, String> {
-    let clean = text.trim().replace(['_', ','], "");
-    let (number, factor) = match clean.chars().last().map(|c| c.to_ascii_lowercase()) {
-        Some('k') => (&clean[..clean.len() - 1], 1_000.0),
-        Some('m') => (&clean[..clean.len() - 1], 1_000_000.0),
-        Some('g') => (&clean[..clean.len() - 1], 1_000_000_000.0),
-        _ => (clean.as_str(), 1.0),
-    };
-    let value: f64 = number.parse().map_err(|_| format!("`{text}` is not a count like 1000000, 10M or 500k"))?;
-    if value < 1.0 {
-        return Err(format!("`{text}`: at least 1 line"));
-    }
-    Ok((value * factor).round() as u64)
 }

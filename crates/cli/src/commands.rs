@@ -36,10 +36,6 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
         Command::Query { statement, output, format } => query(sql_dir, &config, &statement, output, format).await,
         Command::Shell { output, format } => shell(sql_dir, &config, output, format).await,
         Command::Report { output } => report(sql_dir, &config, output).await,
-        Command::Bench(args) => {
-            let catalog = load_catalog(sql_dir)?;
-            tokio::task::spawn_blocking(move || crate::bench::bench(args, &catalog)).await?
-        }
         Command::Generate { lines, output, seed, format } => generate(lines, &output, seed, format.as_deref()),
         Command::Check => check(sql_dir, &config).await,
         Command::Lock => {

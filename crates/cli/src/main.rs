@@ -13,8 +13,6 @@ macro_rules! outln {
     ($($arg:tt)*) => { $crate::output::write(format_args!("{}\n", format_args!($($arg)*))) };
 }
 
-mod baseline;
-mod bench;
 mod cli;
 mod commands;
 mod config;

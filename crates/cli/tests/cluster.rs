@@ -58,7 +58,7 @@ async fn submit_to_a_two_executor_cluster_matches_the_golden_tables() {
 #[tokio::test(flavor = "multi_thread")]
 async fn losing_an_executor_mid_run_never_leaves_a_half_written_result() {
     let dir = tempfile::tempdir().unwrap();
-    // Executors on one machine sharing their work dir, as `insights bench`
+    // Executors on one machine sharing their work dir, as the benchmark (`insights-bench`)
     // runs them: the golden tables come out the same either way.
     let (server, mut cluster) = cluster_with_data(dir.path(), true).await;
     let args = ["submit", "--scheduler", &cluster.url, "--input", "s3://shop/exports/", "--output", "s3://shop/faults"];

@@ -324,6 +324,23 @@ fn round2(value: f64) -> f64 {
     (value * 100.0).round() / 100.0
 }
 
+/// A line count as people write it: `1000000`, `1_000_000`, `10M`, `500k`,
+/// `1G`.
+pub fn parse_line_count(text: &str) -> Result<u64, String> {
+    let clean = text.trim().replace(['_', ','], "");
+    let (number, factor) = match clean.chars().last().map(|c| c.to_ascii_lowercase()) {
+        Some('k') => (&clean[..clean.len() - 1], 1_000.0),
+        Some('m') => (&clean[..clean.len() - 1], 1_000_000.0),
+        Some('g') => (&clean[..clean.len() - 1], 1_000_000_000.0),
+        _ => (clean.as_str(), 1.0),
+    };
+    let value: f64 = number.parse().map_err(|_| format!("`{text}` is not a count like 1000000, 10M or 500k"))?;
+    if value < 1.0 {
+        return Err(format!("`{text}`: at least 1 line"));
+    }
+    Ok((value * factor).round() as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::{HashMap, HashSet};

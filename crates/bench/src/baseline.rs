@@ -1,4 +1,4 @@
-//! The same-run baseline of `insights bench`: the catalog's SQL on DuckDB,
+//! The same-run baseline of `insights-bench`: the catalog's SQL on DuckDB,
 //! an embedded single-node SQL engine — the curation query over the same
 //! generated input, then every insight. Timing both on the same machine in
 //! the same run turns noisy seconds into a ratio that means something
