@@ -6,7 +6,7 @@
 //!
 //! The work is done by `bench/duckdb_baseline.py` (embedded in this binary);
 //! this module writes its plan: the input, the curation query, and every
-//! staging view and insight in dependency order with its parameters bound
+//! staging model and insight in dependency order with its parameters bound
 //! as literals.
 
 use std::path::{Path, PathBuf};

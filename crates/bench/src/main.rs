@@ -78,3 +78,18 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::BenchArgs;
+
+    #[test]
+    fn sizes_read_like_line_counts_and_repeats_start_at_one() {
+        let args = BenchArgs::try_parse_from(["insights-bench", "--sizes", "1M,1.07M,500k"]).unwrap();
+        assert_eq!(args.sizes, [1_000_000, 1_070_000, 500_000]);
+        let err = BenchArgs::try_parse_from(["insights-bench", "--repeat", "0"]).unwrap_err().to_string();
+        assert!(err.contains("invalid value '0' for '--repeat <REPEAT>'") && err.contains("1.."), "{err}");
+    }
+}

@@ -55,7 +55,7 @@ pub enum Command {
     List,
     /// Run one SQL statement over the latest committed run and print it.
     ///
-    /// `transactions`, the staging views (`sales`, …) and every result
+    /// `transactions`, the staging models (`sales`, …) and every result
     /// table of OUTPUT/manifest.json are registered by name.
     Query {
         /// A read-only SQL statement.
@@ -137,7 +137,7 @@ pub enum Command {
     },
     /// Print an insight's SQL and the plan DataFusion makes of it.
     Show {
-        /// Insight or staging view name.
+        /// Insight or staging model name.
         name: String,
     },
     /// Check the catalog without data: headers, parameters, dependencies,

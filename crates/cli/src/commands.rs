@@ -594,7 +594,7 @@ fn list(sql_dir: Option<PathBuf>) -> Result<()> {
     }
     let staging: Vec<String> = catalog.staging().map(|m| format!("{} v{}", m.name(), m.version())).collect();
     outln!();
-    outln!("staging views: {}", staging.join(", "));
+    outln!("staging models: {}", staging.join(", "));
     Ok(())
 }
 

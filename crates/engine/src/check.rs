@@ -24,7 +24,7 @@ fn empty_table(ctx: &SessionContext, name: &str, schema: SchemaRef) -> datafusio
     Ok(())
 }
 
-/// Plans staging views and insights in dependency order against empty
+/// Plans staging models and insights in dependency order against empty
 /// source tables. A failed file is reported and later files that read it
 /// fail too.
 pub async fn plan_catalog<'a>(catalog: &'a Catalog, params: &BTreeMap<String, Params>) -> Vec<PlannedModel<'a>> {

@@ -9,7 +9,7 @@ pub enum EngineError {
     Ingest(#[from] insights_ingest::IngestError),
     #[error("{what} `{name}` ({path}) failed")]
     Insight {
-        /// `insight` or `staging view`.
+        /// `insight` or `staging model`.
         what: &'static str,
         name: String,
         path: PathBuf,

@@ -1,5 +1,5 @@
 //! A session over the latest committed run, for ad-hoc questions:
-//! `transactions`, the staging views and every result table registered by
+//! `transactions`, the staging models and every result table registered by
 //! name, read straight from the run's Parquet (local or S3).
 
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};

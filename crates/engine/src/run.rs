@@ -211,7 +211,7 @@ async fn run_into(
     engine.fit_partitions_to(summary.kept, staging.in_memory());
     let no_params = Params::new();
     let params_of = |model: &Model| options.params.get(model.name()).unwrap_or(&no_params);
-    // Each model starts as soon as what it reads is there: a staging view is
+    // Each model starts as soon as what it reads is there: a staging model is
     // registered at once, a staging table and an insight run as jobs. So
     // the long chain (sales, then top_products, then product_affinity) does
     // not wait for order_totals or unrelated insights. Jobs in flight at

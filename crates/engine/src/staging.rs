@@ -1,4 +1,4 @@
-//! Materialized staging views: a view that many insights read (`sales`,
+//! Materialized staging models: a view that many insights read (`sales`,
 //! `order_totals`) is computed once per run, kept in memory or stored as
 //! Parquet (`StagingStore`), and registered under its name in place of the
 //! view.
@@ -35,7 +35,7 @@ pub(crate) enum StagingStore {
     Files { writers: usize },
     /// In this process, for the in-process executor: computed by a plain
     /// DataFusion session over the same sources (`local`, which gets every
-    /// staging view too) and kept as Arrow batches, with no Parquet to
+    /// staging model too) and kept as Arrow batches, with no Parquet to
     /// encode and decode again in every reader. 1.07M lines: the run
     /// 2.18 -> 1.91 s; 10M: 23.0 -> 19.8 s (medians of 6 and 3).
     Memory { local: SessionContext, tables: MemoryStaging },
@@ -68,7 +68,7 @@ impl StagingStore {
         matches!(self, Self::Memory { .. })
     }
 
-    /// Registers a staging view in `ctx` (and in the local session).
+    /// Registers a staging model in `ctx` (and in the local session).
     pub(crate) async fn register_view(
         &self,
         ctx: &SessionContext,
@@ -108,7 +108,7 @@ impl StagingStore {
     }
 }
 
-/// Writes a staging view's rows once, uncompressed (they are read back
+/// Writes a staging model's rows once, uncompressed (they are read back
 /// within seconds and removed when the insights are done), and registers the
 /// stored table under the view's name.
 async fn write_table(

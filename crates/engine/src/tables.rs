@@ -26,7 +26,7 @@ pub const SOURCE_TABLES: [&str; 2] = ["transactions", "category_rules"];
 /// Wraps a query's error with the catalog file it came from.
 pub(crate) fn model_error(model: &Model) -> impl Fn(DataFusionError) -> EngineError + '_ {
     move |source| EngineError::Insight {
-        what: if model.kind == ModelKind::Staging { "staging view" } else { "insight" },
+        what: if model.kind == ModelKind::Staging { "staging model" } else { "insight" },
         name: model.name().to_string(),
         path: model.path.clone(),
         source,

@@ -45,9 +45,11 @@ impl IngestSummary {
     }
 }
 
-/// 541909 -> "541,909".
-pub fn thousands(value: u64) -> String {
-    let digits = value.to_string();
+/// 541909 -> "541,909", -1234 -> "-1,234": how every count is printed, in
+/// the ingest summary, the run's table and the report.
+pub fn thousands(value: impl Into<i128>) -> String {
+    let value = value.into();
+    let digits = value.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
@@ -55,5 +57,5 @@ pub fn thousands(value: u64) -> String {
         }
         out.push(c);
     }
-    out
+    if value < 0 { format!("-{out}") } else { out }
 }

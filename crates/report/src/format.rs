@@ -1,6 +1,8 @@
 //! How numbers read in the report: £ with thousands separators for money,
 //! percentages for shares and rates, plain counts for counts.
 
+pub use insights_ingest::thousands;
+
 use crate::data::Value;
 
 /// What a column measures, guessed from its name (the contract's naming).
@@ -59,19 +61,6 @@ impl Unit {
             _ => compact(value),
         }
     }
-}
-
-/// `1234567` → `1,234,567`.
-pub fn thousands(value: i64) -> String {
-    let digits = value.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if value < 0 { format!("-{out}") } else { out }
 }
 
 /// `1234.5` → `£1,234.50`.

@@ -61,13 +61,13 @@ pub enum ReportError {
     Engine(#[from] insights_engine::EngineError),
     #[error(transparent)]
     Storage(#[from] insights_storage::StorageError),
-    #[error("reading result tables: {0}")]
+    #[error("cannot read the result tables")]
     DataFusion(#[from] datafusion::error::DataFusionError),
-    #[error("reading result tables: {0}")]
+    #[error("cannot read the result tables")]
     Arrow(#[from] datafusion::arrow::error::ArrowError),
     #[error("chart of `{table}`: {message}")]
     Chart { table: String, message: String },
-    #[error("report template: {0}")]
+    #[error("cannot render the report template")]
     Template(#[from] minijinja::Error),
 }
 

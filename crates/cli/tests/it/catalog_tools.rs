@@ -1,11 +1,9 @@
 //! The analyst's catalog tooling: new, show, check, lock and the version
 //! rule, as a user drives them.
 
-mod util;
-
 use std::path::Path;
 
-use util::{insights, repo};
+use crate::util::{insights, repo};
 
 /// The `-- version:` of a catalog file's header.
 fn version_of(sql: &str) -> u32 {

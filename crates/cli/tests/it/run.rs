@@ -1,11 +1,9 @@
 //! `insights run`, `list` and the catalog as a user drives them on the
 //! bundled sample.
 
-mod util;
-
 use std::path::Path;
 
-use util::{insights, read_parquet, repo, row_count};
+use crate::util::{insights, read_parquet, repo, row_count};
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -35,7 +33,7 @@ async fn run_on_the_sample_commits_every_insight_and_leaves_no_temporary_data() 
         .env("TMPDIR", &temp)
         .output()
         .unwrap();
-    let run = util::Run { output };
+    let run = crate::util::Run { output };
     let stdout = run.ok();
     assert!(stdout.contains("50,720 raw = "), "{stdout}");
     assert!(stdout.contains("manifest: out/manifest.json"), "{stdout}");
@@ -107,7 +105,7 @@ async fn a_failing_run_keeps_the_previous_results() {
     assert!(row_count(&read_parquet(&table).await) > 0);
     let runs: Vec<_> = std::fs::read_dir(dir.path().join("out/runs")).unwrap().collect();
     assert_eq!(runs.len(), 1, "the failed run left a directory behind");
-    // A staging view that fails is named as one.
+    // A staging model that fails is named as one.
     std::fs::remove_file(sql.join("broken.sql")).unwrap();
     std::fs::write(
         sql.join("staging/broken_lines.sql"),
@@ -120,7 +118,7 @@ async fn a_failing_run_keeps_the_previous_results() {
     )
     .unwrap();
     let err = insights(dir.path(), &["run", "--sql", "sql", "--input", &sample(), "--output", "out"]).err();
-    assert!(err.contains("staging view `broken_lines`") && err.contains("broken_lines.sql"), "{err}");
+    assert!(err.contains("staging model `broken_lines`") && err.contains("broken_lines.sql"), "{err}");
     assert_eq!(insights_engine::Manifest::load(&dir.path().join("out")).unwrap(), before);
 }
 
@@ -130,7 +128,7 @@ fn an_interrupted_run_leaves_nothing_behind() {
     let dir = tempfile::tempdir().unwrap();
     let temp = dir.path().join("tmp");
     std::fs::create_dir_all(&temp).unwrap();
-    let input = util::shared().join("datasets/online_retail.parquet");
+    let input = crate::util::shared().join("datasets/online_retail.parquet");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_insights"))
         .args(["run", "--input", input.to_str().unwrap(), "--output", "out", "--no-report"])
         .current_dir(dir.path())
@@ -312,7 +310,7 @@ fn settings_come_from_defaults_then_the_config_file_then_the_environment_then_fl
         if let Some(input) = flag {
             command.args(["--input", input]);
         }
-        util::Run { output: command.output().unwrap() }
+        crate::util::Run { output: command.output().unwrap() }
     };
     assert!(run(None, None).err().contains("input not found: from-config.csv"));
     let sample = sample();
@@ -370,7 +368,7 @@ fn shell_runs_piped_statements_and_stops_at_the_first_error() {
             .unwrap();
         use std::io::Write;
         child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
-        util::Run { output: child.wait_with_output().unwrap() }
+        crate::util::Run { output: child.wait_with_output().unwrap() }
     };
     let script = "\\d\n\\d segment_summary\nselect sum(customers) as total\n  from segment_summary; -- a comment\n\
                   select count(*) as lines from sales where year_month = '2011-11';\nselect 'a;b' as text";
@@ -440,7 +438,7 @@ fn a_memory_limit_bounds_query_execution_and_too_little_is_a_clear_error() {
         let manifest = insights_engine::Manifest::load(&dir.path().join(out)).unwrap();
         let table = dir.path().join(out).join(&manifest.insight("customer_rfm").unwrap().path);
         let sql = "select * from t order by customer_id";
-        let batches = tokio::runtime::Runtime::new().unwrap().block_on(util::read_sql(&table, sql));
+        let batches = tokio::runtime::Runtime::new().unwrap().block_on(crate::util::read_sql(&table, sql));
         datafusion::arrow::util::pretty::pretty_format_batches(&batches).unwrap().to_string()
     };
     assert_eq!(customers("free"), customers("bounded"));

@@ -1,9 +1,7 @@
 //! `insights generate` as a benchmark user drives it: generated data goes
 //! through a whole run and every insight has something to say.
 
-mod util;
-
-use util::insights;
+use crate::util::insights;
 
 #[test]
 fn generated_data_gives_every_insight_a_non_trivial_table() {
@@ -41,4 +39,13 @@ fn generate_names_what_is_wrong() {
     insights(dir.path(), &["generate", "--lines", "1000", "--output", "x.txt", "--format", "csv"]).ok();
     let first = std::fs::read_to_string(dir.path().join("x.txt")).unwrap();
     assert!(first.starts_with("InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"));
+}
+
+#[test]
+fn the_benchmark_is_not_a_command_of_the_product() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = insights(dir.path(), &["--help"]).ok();
+    assert!(!help.lines().any(|line| line.trim_start().starts_with("bench")), "{help}");
+    let err = insights(dir.path(), &["bench"]).err();
+    assert!(err.contains("unrecognized subcommand 'bench'"), "{err}");
 }

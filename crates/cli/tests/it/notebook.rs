@@ -1,12 +1,10 @@
 //! notebooks/analysis.ipynb executed against a fresh run, so the notebook
 //! an analyst opens never goes stale.
 
-mod util;
-
 use std::path::PathBuf;
 use std::process::Command;
 
-use util::{insights, repo};
+use crate::util::{insights, repo};
 
 /// `jupyter` from `INSIGHTS_JUPYTER`; scripts/test installs it in a venv.
 fn jupyter() -> PathBuf {

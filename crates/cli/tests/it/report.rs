@@ -2,12 +2,10 @@
 //! in headless Chromium (no console errors, no empty chart), and a custom
 //! insight getting its own section without Rust changes.
 
-mod util;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use util::{insights, repo};
+use crate::util::{insights, repo};
 
 fn sample() -> String {
     repo().join("data/online_retail_sample.csv.gz").display().to_string()

@@ -4,10 +4,8 @@
 //! reference each other correctly, and every `insights` command line in
 //! them is one the binary accepts (subcommand and flags).
 
-mod util;
-
+use crate::util::{insights, repo};
 use serde_yaml::Value;
-use util::{insights, repo};
 
 /// Checks an `insights` argument list against the binary's own help.
 fn assert_valid_command(args: &[String], origin: &str) {

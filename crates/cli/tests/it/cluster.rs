@@ -1,14 +1,12 @@
 //! The cluster model: a scheduler and two executors as separate processes,
 //! input and results on a real S3 server, the client only submitting.
 
-mod util;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use util::cluster::Cluster;
-use util::s3::{ACCESS_KEY, S3Server, SECRET_KEY};
-use util::shared;
+use crate::util::cluster::Cluster;
+use crate::util::s3::{ACCESS_KEY, S3Server, SECRET_KEY};
+use crate::util::shared;
 
 /// The UCI data on a test S3 server and a two-executor cluster; executors
 /// that `share_work_dir` read each other's shuffle files from disk instead
@@ -42,7 +40,7 @@ async fn submit_to_a_two_executor_cluster_matches_the_golden_tables() {
     assert!(
         curated.iter().any(|f| f.starts_with("quarantine/")) && curated.contains(&"ingest_summary.json".to_string())
     );
-    util::assert_matches_golden(&output).await;
+    crate::util::assert_matches_golden(&output).await;
 
     // In-process on the same input: the same tables, bit for bit.
     server.insights(dir.path(), &["run", "--input", "s3://shop/exports/", "--output", "s3://shop/standalone"]).ok();
@@ -100,7 +98,7 @@ async fn losing_an_executor_mid_run_never_leaves_a_half_written_result() {
     if status.success() {
         println!("the run survived the lost executor");
         assert_ne!(after.run_id, before.run_id);
-        util::assert_matches_golden(&output).await;
+        crate::util::assert_matches_golden(&output).await;
     } else {
         println!("the run failed cleanly:\n{seen}");
         assert!(
@@ -108,7 +106,7 @@ async fn losing_an_executor_mid_run_never_leaves_a_half_written_result() {
             "{seen}"
         );
         assert_eq!(after, before, "a failed run must not touch the committed manifest");
-        util::assert_matches_golden(&output).await;
+        crate::util::assert_matches_golden(&output).await;
     }
 }
 
@@ -116,24 +114,27 @@ async fn losing_an_executor_mid_run_never_leaves_a_half_written_result() {
 fn an_unreachable_scheduler_is_a_one_line_error() {
     let dir = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let sample = util::repo().join("data/online_retail_sample.csv.gz");
+    let sample = crate::util::repo().join("data/online_retail_sample.csv.gz");
     let scheduler = format!("df://127.0.0.1:{port}");
-    let err = util::insights(
+    let err = crate::util::insights(
         dir.path(),
         &["submit", "--scheduler", &scheduler, "--input", sample.to_str().unwrap(), "--output", "out"],
     )
     .err();
     assert!(err.contains(&format!("cannot reach the scheduler at {scheduler}: Connection refused")), "{err}");
     assert!(!dir.path().join("out/manifest.json").exists());
-    let err =
-        util::insights(dir.path(), &["submit", "--scheduler", "scheduler-host", "--input", sample.to_str().unwrap()])
-            .err();
+    let err = crate::util::insights(
+        dir.path(),
+        &["submit", "--scheduler", "scheduler-host", "--input", sample.to_str().unwrap()],
+    )
+    .err();
     assert!(err.contains("cannot reach the scheduler at scheduler-host: expected df://HOST:PORT"), "{err}");
-    let err = util::insights(dir.path(), &["submit", "--input", sample.to_str().unwrap()]).err();
+    let err = crate::util::insights(dir.path(), &["submit", "--input", sample.to_str().unwrap()]).err();
     assert!(err.contains("submit needs --scheduler"), "{err}");
     // The config file's scheduler is used when no flag is given.
     std::fs::write(dir.path().join("insights.yaml"), format!("cluster:\n  scheduler: {scheduler}\n")).unwrap();
-    let err = util::insights(dir.path(), &["submit", "--input", sample.to_str().unwrap(), "--output", "out"]).err();
+    let err =
+        crate::util::insights(dir.path(), &["submit", "--input", sample.to_str().unwrap(), "--output", "out"]).err();
     assert!(err.contains(&format!("cannot reach the scheduler at {scheduler}")), "{err}");
 }
 
@@ -141,7 +142,7 @@ fn an_unreachable_scheduler_is_a_one_line_error() {
 fn a_cluster_without_executors_says_so_while_it_waits() {
     let dir = tempfile::tempdir().unwrap();
     let cluster = Cluster::start(dir.path(), 0);
-    let sample = util::repo().join("data/online_retail_sample.csv.gz");
+    let sample = crate::util::repo().join("data/online_retail_sample.csv.gz");
     let mut child = Command::new(env!("CARGO_BIN_EXE_insights"))
         .args(["submit", "--scheduler", &cluster.url, "--input", sample.to_str().unwrap(), "--output", "out"])
         .current_dir(dir.path())
@@ -223,17 +224,21 @@ async fn the_cluster_quarantines_unreadable_parquet_rows_with_reasons() {
     let rows =
         ctx.sql("select reason, source_file from quarantine order by reason").await.unwrap().collect().await.unwrap();
     assert_eq!(
-        util::cells(&rows, "reason"),
-        [util::Cell::Text("invoice_no is empty".into()), util::Cell::Text("quantity is not an integer".into())]
+        crate::util::cells(&rows, "reason"),
+        [
+            crate::util::Cell::Text("invoice_no is empty".into()),
+            crate::util::Cell::Text("quantity is not an integer".into())
+        ]
     );
-    assert_eq!(util::cells(&rows, "source_file")[0], util::Cell::Text("s3://shop/bad/export.parquet".into()));
+    assert_eq!(
+        crate::util::cells(&rows, "source_file")[0],
+        crate::util::Cell::Text("s3://shop/bad/export.parquet".into())
+    );
 }
 
 #[test]
-fn out_of_range_timeouts_and_repeats_are_refused() {
+fn out_of_range_timeouts_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let err = util::insights(dir.path(), &["scheduler", "--executor-timeout", "2"]).err();
+    let err = crate::util::insights(dir.path(), &["scheduler", "--executor-timeout", "2"]).err();
     assert!(err.contains("invalid value '2' for '--executor-timeout <SECONDS>'") && err.contains("5.."), "{err}");
-    let err = util::insights(dir.path(), &["bench", "--repeat", "0"]).err();
-    assert!(err.contains("invalid value '0' for '--repeat <REPEAT>'") && err.contains("1.."), "{err}");
 }

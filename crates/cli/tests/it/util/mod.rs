@@ -1,7 +1,5 @@
 //! Test support: run the built binary in a temp dir and read Parquet back.
 
-#![allow(dead_code)]
-
 pub mod cluster;
 pub mod ports;
 pub mod s3;

@@ -2,9 +2,7 @@
 //! compared with `../shared/expected/online_retail/`, made by an
 //! independent implementation of the contract.
 
-mod util;
-
-use util::{insights, shared};
+use crate::util::{insights, shared};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn full_catalog_matches_the_expected_tables() {
@@ -15,7 +13,7 @@ async fn full_catalog_matches_the_expected_tables() {
     assert!(stdout.contains("541,909 raw = 536,641 kept + 5,268 duplicates + 0 quarantined"), "{stdout}");
     let output =
         insights_storage::Location::parse(dir.path().join("out").to_str().unwrap(), &Default::default()).unwrap();
-    util::assert_matches_golden(&output).await;
+    crate::util::assert_matches_golden(&output).await;
 
     // The report of the golden run: every section, KPIs equal to the tables.
     let report = std::fs::read_to_string(dir.path().join("out/report/index.html")).unwrap();
@@ -25,9 +23,9 @@ async fn full_catalog_matches_the_expected_tables() {
     }
     let monthly = dir.path().join("out").join(&manifest.insight("monthly_sales").unwrap().path);
     let sql = "select sum(cast(revenue as double)) as revenue, sum(orders) as orders from t";
-    let totals = util::read_sql(&monthly, sql).await;
-    let number = |column: &str| match &util::cells(&totals, column)[0] {
-        util::Cell::Number(n) => *n,
+    let totals = crate::util::read_sql(&monthly, sql).await;
+    let number = |column: &str| match &crate::util::cells(&totals, column)[0] {
+        crate::util::Cell::Number(n) => *n,
         other => panic!("{column}: {other:?}"),
     };
     let (revenue, orders) = (number("revenue"), number("orders"));

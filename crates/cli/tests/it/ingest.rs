@@ -1,14 +1,12 @@
 //! `insights ingest` as a user drives it, on good and bad input.
 
-mod util;
-
 use std::path::Path;
 
-use util::{insights, read_parquet, read_sql, row_count, shared};
+use crate::util::{insights, read_parquet, read_sql, row_count, shared};
 
 const HEADER: &str = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country";
 
-fn ingest(dir: &Path, input: &str, extra: &[&str]) -> util::Run {
+fn ingest(dir: &Path, input: &str, extra: &[&str]) -> crate::util::Run {
     let mut args = vec!["ingest", input, "--output", "out"];
     args.extend_from_slice(extra);
     insights(dir, &args)
@@ -21,13 +19,13 @@ fn summary(dir: &Path) -> serde_json::Value {
 
 async fn quarantine(dir: &Path) -> Vec<(i64, String)> {
     let batches = read_sql(&dir.join("out/curated/quarantine"), "select line, reason from t order by line").await;
-    let lines = util::cells(&batches, "line");
-    let reasons = util::cells(&batches, "reason");
+    let lines = crate::util::cells(&batches, "line");
+    let reasons = crate::util::cells(&batches, "reason");
     lines
         .into_iter()
         .zip(reasons)
         .map(|(line, reason)| match (line, reason) {
-            (util::Cell::Number(line), util::Cell::Text(reason)) => (line as i64, reason),
+            (crate::util::Cell::Number(line), crate::util::Cell::Text(reason)) => (line as i64, reason),
             other => panic!("unexpected quarantine row {other:?}"),
         })
         .collect()
@@ -121,9 +119,9 @@ async fn bad_lines_are_quarantined_and_the_rest_kept() {
         "select description, customer_id from t order by invoice_no",
     )
     .await;
-    let descriptions = util::cells(&kept, "description");
-    assert_eq!(descriptions[1], util::Cell::Text("ALARM CLOCK\nBAKELIKE RED".into()));
-    assert_eq!(util::cells(&kept, "customer_id")[0], util::Cell::Text("17850".into()));
+    let descriptions = crate::util::cells(&kept, "description");
+    assert_eq!(descriptions[1], crate::util::Cell::Text("ALARM CLOCK\nBAKELIKE RED".into()));
+    assert_eq!(crate::util::cells(&kept, "customer_id")[0], crate::util::Cell::Text("17850".into()));
     let summary = summary(dir.path());
     assert_eq!(summary["files"][0]["quarantined"], 7);
     assert_eq!(summary["duplicates"], 1);
@@ -163,9 +161,9 @@ async fn windows_1252_and_cr_line_endings_are_read() {
         "select description, customer_id, cast(invoice_ts as varchar) as ts from t order by invoice_no",
     )
     .await;
-    assert_eq!(util::cells(&kept, "description")[0], util::Cell::Text("£ 5 GIFT VOUCHER".into()));
-    assert_eq!(util::cells(&kept, "customer_id")[1], util::Cell::Null);
-    assert_eq!(util::cells(&kept, "ts")[0], util::Cell::Text("2010-12-01T08:26:00".into()));
+    assert_eq!(crate::util::cells(&kept, "description")[0], crate::util::Cell::Text("£ 5 GIFT VOUCHER".into()));
+    assert_eq!(crate::util::cells(&kept, "customer_id")[1], crate::util::Cell::Null);
+    assert_eq!(crate::util::cells(&kept, "ts")[0], crate::util::Cell::Text("2010-12-01T08:26:00".into()));
 }
 
 #[test]
@@ -209,10 +207,10 @@ async fn excel_workbooks_are_read_sheet_by_sheet() {
     assert!(stdout.contains("2 raw = 2 kept + 0 duplicates + 0 quarantined"), "{stdout}");
     assert!(stdout.contains("[Year 2010]") && stdout.contains("[Year 2011]"), "{stdout}");
     let kept = read_sql(&dir.path().join("out/curated/transactions"), "select invoice_no, customer_id, cast(unit_price as double) as price, cast(invoice_ts as varchar) as ts from t order by invoice_no").await;
-    assert_eq!(util::cells(&kept, "invoice_no")[0], util::Cell::Text("536365".into()));
-    assert_eq!(util::cells(&kept, "customer_id")[0], util::Cell::Text("17850".into()));
-    assert_eq!(util::cells(&kept, "price")[0], util::Cell::Number(2.55));
-    assert_eq!(util::cells(&kept, "ts")[0], util::Cell::Text("2010-12-01T08:26:00".into()));
+    assert_eq!(crate::util::cells(&kept, "invoice_no")[0], crate::util::Cell::Text("536365".into()));
+    assert_eq!(crate::util::cells(&kept, "customer_id")[0], crate::util::Cell::Text("17850".into()));
+    assert_eq!(crate::util::cells(&kept, "price")[0], crate::util::Cell::Number(2.55));
+    assert_eq!(crate::util::cells(&kept, "ts")[0], crate::util::Cell::Text("2010-12-01T08:26:00".into()));
     let stdout = ingest(dir.path(), "export.xlsx", &["--sheet", "Year 2011"]).ok();
     assert!(stdout.contains("1 raw = 1 kept"), "{stdout}");
     let err = ingest(dir.path(), "export.xlsx", &["--sheet", "Nope"]).err();
@@ -259,11 +257,11 @@ async fn csv_and_parquet_copies_give_identical_curated_tables() {
     let parquet_dir = dir.path().join("parquet/curated/transactions");
     let csv_facts = read_sql(&csv_dir, facts).await;
     for (column, expected) in [("lines", 536_641.0), ("customers", 4_372.0), ("countries", 38.0)] {
-        assert_eq!(util::cells(&csv_facts, column), [util::Cell::Number(expected)], "{column}");
+        assert_eq!(crate::util::cells(&csv_facts, column), [crate::util::Cell::Number(expected)], "{column}");
     }
     // 135,080 raw lines have no customer (empty becomes null); 43 of them
     // are exact duplicates, so 135,037 such lines are kept.
-    assert_eq!(util::cells(&csv_facts, "no_customer"), [util::Cell::Number(135_037.0)]);
+    assert_eq!(crate::util::cells(&csv_facts, "no_customer"), [crate::util::Cell::Number(135_037.0)]);
     let ctx = datafusion::prelude::SessionContext::new();
     for (name, path) in [("a", &csv_dir), ("b", &parquet_dir)] {
         ctx.register_parquet(name, &format!("{}/", path.display()), Default::default()).await.unwrap();
@@ -275,7 +273,7 @@ async fn csv_and_parquet_copies_give_identical_curated_tables() {
         .collect()
         .await
         .unwrap();
-    assert_eq!(util::cells(&differences, "n"), [util::Cell::Number(0.0)]);
+    assert_eq!(crate::util::cells(&differences, "n"), [crate::util::Cell::Number(0.0)]);
 }
 
 #[tokio::test]
@@ -298,8 +296,8 @@ async fn other_header_styles_and_day_first_dates_come_from_the_config_file() {
         "select cast(invoice_ts as varchar) as ts, country from t",
     )
     .await;
-    assert_eq!(util::cells(&kept, "ts"), [util::Cell::Text("2011-02-01T09:30:00".into())]);
-    assert_eq!(util::cells(&kept, "country"), [util::Cell::Text("France".into())]);
+    assert_eq!(crate::util::cells(&kept, "ts"), [crate::util::Cell::Text("2011-02-01T09:30:00".into())]);
+    assert_eq!(crate::util::cells(&kept, "country"), [crate::util::Cell::Text("France".into())]);
 
     // Extra timestamp formats come from the config too.
     std::fs::write(dir.path().join("insights.yaml"), "ingest:\n  timestamp_formats: ['%Y.%m.%d %Hh%M']\n").unwrap();
@@ -317,7 +315,7 @@ async fn other_header_styles_and_day_first_dates_come_from_the_config_file() {
 async fn deduplication_spills_to_disk_under_a_small_memory_limit() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("insights.yaml"), "ingest:\n  memory_limit: 8MiB\n").unwrap();
-    let sample = util::repo().join("data/online_retail_sample.csv.gz");
+    let sample = crate::util::repo().join("data/online_retail_sample.csv.gz");
     let stdout = ingest(dir.path(), sample.to_str().unwrap(), &[]).ok();
     assert!(stdout.contains("50,720 raw = 50,234 kept + 486 duplicates + 0 quarantined"), "{stdout}");
     assert_eq!(transactions(dir.path()).await, 50_234);
@@ -384,13 +382,19 @@ async fn typed_parquet_lines_are_checked_and_quarantined_with_their_values() {
         "select cast(unit_price as varchar) as price, cast(invoice_ts as varchar) as ts, customer_id from t",
     )
     .await;
-    assert_eq!(util::cells(&kept, "price"), [util::Cell::Text("2.5500".into())]);
-    assert_eq!(util::cells(&kept, "ts"), [util::Cell::Text("2010-12-01T08:26:00".into())]);
-    assert_eq!(util::cells(&kept, "customer_id"), [util::Cell::Text("17850".into())]);
+    assert_eq!(crate::util::cells(&kept, "price"), [crate::util::Cell::Text("2.5500".into())]);
+    assert_eq!(crate::util::cells(&kept, "ts"), [crate::util::Cell::Text("2010-12-01T08:26:00".into())]);
+    assert_eq!(crate::util::cells(&kept, "customer_id"), [crate::util::Cell::Text("17850".into())]);
     let raw =
         read_sql(&dir.path().join("out/curated/quarantine"), "select quantity, unit_price from t order by line").await;
-    assert_eq!(util::cells(&raw, "quantity"), [util::Cell::Text("2".into()), util::Cell::Text(String::new())]);
-    assert_eq!(util::cells(&raw, "unit_price"), [util::Cell::Text("1.85".into()), util::Cell::Text("3.39".into())]);
+    assert_eq!(
+        crate::util::cells(&raw, "quantity"),
+        [crate::util::Cell::Text("2".into()), crate::util::Cell::Text(String::new())]
+    );
+    assert_eq!(
+        crate::util::cells(&raw, "unit_price"),
+        [crate::util::Cell::Text("1.85".into()), crate::util::Cell::Text("3.39".into())]
+    );
 }
 
 #[tokio::test]
