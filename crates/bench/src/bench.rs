@@ -5,15 +5,15 @@
 //! writes a Markdown and a JSON table under `bench/results/DATE/`. The same SQL
 //! on DuckDB (`baseline.rs`) is timed in the same run for a ratio.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
 use insights_catalog::Catalog;
+use insights_local_cluster::{ClusterSpec, LocalCluster};
 
 use crate::BenchArgs;
 use crate::baseline::{Baseline, check_python};
@@ -30,14 +30,40 @@ struct Step {
     peak_rss_mib: f64,
 }
 
+/// Where the catalog runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    /// `insights run`, in-process.
+    Standalone,
+    /// `insights submit` to a local scheduler with two executors.
+    Cluster,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Standalone => "standalone",
+            Self::Cluster => "cluster",
+        }
+    }
+}
+
+/// What the runs are compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BaselineChoice {
+    /// The whole job on DuckDB, an embedded single-node engine (the
+    /// catalog's curation query from the same input, then every insight),
+    /// with the same threads and memory limit.
+    Duckdb,
+    /// No baseline.
+    None,
+}
+
 pub fn bench(args: BenchArgs, catalog: &Catalog) -> Result<()> {
     let binary = insights_binary(&args)?;
     std::fs::create_dir_all(&args.work)?;
-    let modes: Vec<&str> = args.modes.split(',').map(str::trim).collect();
-    if let Some(bad) = modes.iter().find(|m| !matches!(**m, "standalone" | "cluster")) {
-        bail!("unknown mode `{bad}` (standalone, cluster)");
-    }
-    let with_baseline = args.baseline == "duckdb";
+    let modes: Vec<&str> = args.modes.iter().map(|mode| mode.name()).collect();
+    let with_baseline = args.baseline == BaselineChoice::Duckdb;
     if with_baseline {
         check_python(&args.python)?;
     }
@@ -175,7 +201,7 @@ fn run_once(
             run.arg("run").args(["--parallelism", &args.parallelism.to_string()]);
         }
         _ => {
-            let started = Cluster::start(binary, args)?;
+            let started = start_cluster(binary, args)?;
             run.args(["submit", "--scheduler", &started.url]);
             cluster = Some(started);
         }
@@ -258,109 +284,17 @@ fn peak_rss(pid: u32) -> u64 {
 }
 
 /// A scheduler and two single-slot executors on loopback, stopped (and
-/// their shuffle files removed) on drop. The executors share one work dir,
-/// as executors on one machine should: each reads the other's shuffle files
-/// from disk instead of fetching them over Arrow Flight (insights at 10M
-/// lines 20.3 s -> 19.0 s).
-struct Cluster {
-    url: String,
-    children: Vec<Child>,
-    work_dir: PathBuf,
-}
-
-impl Cluster {
-    /// Ports are free when chosen, but another process (the previous
-    /// run's services, still stopping) can take one before a service
-    /// binds it; then the cluster starts again on others.
-    fn start(binary: &Path, args: &BenchArgs) -> Result<Self> {
-        let mut attempt = 1;
-        loop {
-            match Self::start_once(binary, args) {
-                Ok(cluster) => return Ok(cluster),
-                Err(e) if attempt < 3 => {
-                    eprintln!("the local cluster did not start ({e}); starting it again on other ports");
-                    attempt += 1;
-                }
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
-    fn start_once(binary: &Path, args: &BenchArgs) -> Result<Self> {
-        let port = free_port()?;
-        // Dropped on any error below, which stops what has started.
-        let mut cluster = Cluster {
-            url: format!("df://127.0.0.1:{port}"),
-            children: Vec::new(),
-            work_dir: args.work.join("executors"),
-        };
-        // Each service logs to its own file in the work directory, kept
-        // after the run: why an executor went away is read there.
-        let logs = args.work.join("cluster-logs");
-        std::fs::create_dir_all(&logs)?;
-        let log_to = |c: &mut Command, name: &str| -> Result<PathBuf> {
-            let path = logs.join(format!("{name}.log"));
-            c.stdout(Stdio::null()).stderr(std::fs::File::create(&path)?);
-            Ok(path)
-        };
-        let mut scheduler = Command::new(binary);
-        scheduler.args(["scheduler", "--bind", "127.0.0.1", "--port", &port.to_string()]);
-        let log = log_to(&mut scheduler, "scheduler")?;
-        cluster.children.push(scheduler.spawn()?);
-        // An executor that cannot reach the scheduler exits at once, so the
-        // executors start only once the scheduler accepts connections.
-        wait_for_port(port, &mut cluster.children[0], &log)?;
-        for n in 0..2 {
-            let mut executor = Command::new(binary);
-            executor.args(["executor", "--bind", "127.0.0.1", "--scheduler", &format!("127.0.0.1:{port}")]);
-            let flight_port = free_port()?;
-            executor.args(["--port", &flight_port.to_string(), "--grpc-port", &free_port()?.to_string()]);
-            executor.args(["--concurrent-tasks", "1"]).arg("--work-dir").arg(&cluster.work_dir);
-            if let Some(limit) = &args.memory_limit {
-                executor.args(["--memory-limit", limit]);
-            }
-            let log = log_to(&mut executor, &format!("executor-{n}"))?;
-            cluster.children.push(executor.spawn()?);
-            // An executor opens its data port once it has registered.
-            let child = cluster.children.last_mut().expect("just pushed");
-            wait_for_port(flight_port, child, &log)?;
-        }
-        Ok(cluster)
-    }
-
-    fn pids(&self) -> Vec<u32> {
-        self.children.iter().map(Child::id).collect()
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        for child in &mut self.children {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        let _ = std::fs::remove_dir_all(&self.work_dir);
-    }
-}
-
-/// Waits until `port` on loopback accepts connections; fails if `child`
-/// exits first or a minute passes, naming its log.
-fn wait_for_port(port: u16, child: &mut Child, log: &Path) -> Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if let Some(status) = child.try_wait()? {
-            bail!("a cluster service exited ({status}) before it listened on port {port}; see {}", log.display());
-        }
-        if Instant::now() > deadline {
-            bail!("a cluster service did not listen on port {port} within a minute; see {}", log.display());
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Ok(())
-}
-
-fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+/// their shuffle files removed) when dropped. The executors share one work
+/// dir, as executors on one machine should: each reads the other's shuffle
+/// files from disk instead of fetching them over Arrow Flight. Each
+/// service logs to `WORK/cluster-logs/`, kept after the run: why an
+/// executor went away is read there.
+fn start_cluster(binary: &Path, args: &BenchArgs) -> Result<LocalCluster> {
+    let mut spec = ClusterSpec::new(binary, &args.work, 2);
+    spec.concurrent_tasks = 1;
+    spec.shared_work_dir = Some(args.work.join("executors"));
+    spec.memory_limit = args.memory_limit.clone();
+    Ok(LocalCluster::start(&spec)?)
 }
 
 fn short_count(n: u64) -> String {
@@ -534,20 +468,12 @@ pub fn default_python() -> PathBuf {
 
 #[cfg(test)]
 mod tests {
-    use super::{free_port, median_by, wait_for_port};
+    use super::median_by;
 
     #[test]
     fn median_is_the_middle_run_by_seconds() {
         assert_eq!(median_by(vec![9.0, 4.0, 6.0], |s| *s), 6.0);
         assert_eq!(median_by(vec![9.0, 4.0], |s| *s), 9.0);
         assert_eq!(median_by(vec![5.0], |s| *s), 5.0);
-    }
-
-    #[test]
-    fn a_service_that_exits_before_it_listens_is_named_with_its_log() {
-        let mut child = std::process::Command::new("true").spawn().unwrap();
-        let log = std::path::Path::new("/tmp/cluster-logs/executor-0.log");
-        let err = wait_for_port(free_port().unwrap(), &mut child, log).unwrap_err().to_string();
-        assert!(err.contains("exited") && err.contains("executor-0.log"), "{err}");
     }
 }

@@ -22,9 +22,9 @@ pub struct BenchArgs {
     /// Lines per data set, comma separated.
     #[arg(long, value_delimiter = ',', value_parser = insights_datagen::parse_line_count, default_value = "1M,10M,50M")]
     pub sizes: Vec<u64>,
-    /// `standalone`, `cluster` or both, comma separated.
-    #[arg(long, default_value = "standalone,cluster")]
-    pub modes: String,
+    /// Where the catalog runs, comma separated.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "standalone,cluster")]
+    pub modes: Vec<bench::Mode>,
     /// Memory limit of query execution (standalone, and each executor).
     #[arg(long, value_name = "SIZE")]
     pub memory_limit: Option<String>,
@@ -46,12 +46,9 @@ pub struct BenchArgs {
     /// today's date).
     #[arg(long, value_name = "DIR")]
     pub results: Option<PathBuf>,
-    /// The same-run baseline: `duckdb` runs the whole job on DuckDB, an
-    /// embedded single-node engine (the catalog's curation query from the
-    /// same input, then every insight), with the same threads and memory
-    /// limit; `none` skips it.
-    #[arg(long, default_value = "duckdb", value_parser = ["duckdb", "none"])]
-    pub baseline: String,
+    /// The same-run baseline.
+    #[arg(long, value_enum, default_value_t = bench::BaselineChoice::Duckdb)]
+    pub baseline: bench::BaselineChoice,
     /// Python with the `duckdb` module (`scripts/setup-bench-tools` installs
     /// it there).
     #[arg(long, value_name = "FILE", default_value_os_t = bench::default_python())]

@@ -61,9 +61,8 @@ pub enum Command {
         /// A read-only SQL statement.
         #[arg(value_name = "SQL")]
         statement: String,
-        /// Output directory or s3://bucket/prefix of the run.
-        #[arg(long, short, env = "INSIGHTS_OUTPUT", value_name = "DIR")]
-        output: Option<String>,
+        #[command(flatten)]
+        output: OutputArgs,
         /// How to print the result.
         #[arg(long, value_enum, default_value_t = ResultFormat::Table)]
         format: ResultFormat,
@@ -75,9 +74,8 @@ pub enum Command {
     /// completion of table and column names, `\d` to list tables, `\d NAME`
     /// to describe one, `\q` to quit. With piped input, runs every statement.
     Shell {
-        /// Output directory or s3://bucket/prefix of the run.
-        #[arg(long, short, env = "INSIGHTS_OUTPUT", value_name = "DIR")]
-        output: Option<String>,
+        #[command(flatten)]
+        output: OutputArgs,
         /// How to print results (table, csv or json).
         #[arg(long, value_enum, default_value_t = ResultFormat::Table)]
         format: ResultFormat,
@@ -86,9 +84,8 @@ pub enum Command {
     /// (charts, findings, top rows; one self-contained file), report.md and
     /// charts/NAME.svg|png. `insights run` does this at its end.
     Report {
-        /// Output directory or s3://bucket/prefix of the run.
-        #[arg(long, short, env = "INSIGHTS_OUTPUT", value_name = "DIR")]
-        output: Option<String>,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Write deterministic synthetic shop data (UCI columns) for benchmarks.
     ///
@@ -106,8 +103,8 @@ pub enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u64,
         /// Output format (default: from the file name).
-        #[arg(long, value_parser = ["parquet", "csv"])]
-        format: Option<String>,
+        #[arg(long, value_enum)]
+        format: Option<insights_datagen::Format>,
     },
     /// Compare two runs table by table: rows, keys, largest differences.
     ///
@@ -118,8 +115,8 @@ pub enum Command {
         run_a: String,
         #[arg(value_name = "RUN_B")]
         run_b: String,
-        #[arg(long, short, env = "INSIGHTS_OUTPUT", value_name = "DIR")]
-        output: Option<String>,
+        #[command(flatten)]
+        output: OutputArgs,
         /// Numbers are the same when |a - b| <= TOLERANCE x max(|a|, |b|);
         /// 0 compares exactly.
         #[arg(long, default_value_t = 1e-9, value_name = "TOLERANCE")]
@@ -128,8 +125,8 @@ pub enum Command {
     /// List the runs kept under OUTPUT/runs/ (the latest, committed and
     /// unfinished ones); `--keep N` removes the older ones.
     Runs {
-        #[arg(long, short, env = "INSIGHTS_OUTPUT", value_name = "DIR")]
-        output: Option<String>,
+        #[command(flatten)]
+        output: OutputArgs,
         /// Keep the newest N committed runs (always the latest one) and
         /// remove the others, and unfinished runs older than 24 hours.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
@@ -169,7 +166,8 @@ pub struct SchedulerArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1", value_name = "HOST")]
     pub bind: String,
-    /// Port to listen on (default: config `cluster.scheduler_port`, else 50050).
+    /// Port to listen on, 0 for any free one (default: config
+    /// `cluster.scheduler_port`, else 50050). The port is printed at start.
     #[arg(long)]
     pub port: Option<u16>,
     /// Host name executors and clients use to reach this scheduler
@@ -219,11 +217,12 @@ pub struct ExecutorArgs {
 #[derive(Debug, Args, Clone, Default)]
 pub struct InputArgs {
     /// Input format, instead of guessing from the file extension.
-    #[arg(long, env = "INSIGHTS_FORMAT", value_name = "csv|excel|parquet")]
-    pub format: Option<String>,
-    /// Text encoding of CSV input.
-    #[arg(long, env = "INSIGHTS_ENCODING", value_name = "auto|utf-8|windows-1252|latin-1")]
-    pub encoding: Option<String>,
+    #[arg(long, env = "INSIGHTS_FORMAT", value_enum)]
+    pub format: Option<insights_ingest::Format>,
+    /// Text encoding of CSV input (default: config `ingest.encoding`, else
+    /// auto).
+    #[arg(long, env = "INSIGHTS_ENCODING", value_enum)]
+    pub encoding: Option<insights_ingest::Encoding>,
     /// Read only this Excel sheet (default: every sheet).
     #[arg(long, value_name = "NAME")]
     pub sheet: Option<String>,
@@ -238,10 +237,8 @@ pub struct RunArgs {
     /// Default: config `input`, else the bundled sample.
     #[arg(long, short, env = "INSIGHTS_INPUT", value_name = "INPUT")]
     pub input: Option<String>,
-    /// Output directory or s3://bucket/prefix. Default: config `output`,
-    /// else ./output
-    #[arg(long, short, env = "INSIGHTS_OUTPUT", value_name = "DIR")]
-    pub output: Option<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
     /// Run only these insights (and what they read).
     #[arg(long, value_name = "NAME", num_args = 1..)]
     pub only: Vec<String>,
@@ -274,10 +271,17 @@ pub struct RunArgs {
 pub struct IngestArgs {
     /// File, directory, glob or s3://bucket/prefix of raw exports.
     pub input: String,
-    /// Output directory or s3://bucket/prefix; the curated layer goes to
-    /// OUTPUT/curated.
-    #[arg(long, short, value_name = "DIR")]
-    pub output: String,
+    #[command(flatten)]
+    pub output: OutputArgs,
     #[command(flatten)]
     pub input_args: InputArgs,
+}
+
+/// Where results are: every command that reads or writes a run takes it.
+#[derive(Debug, Args, Clone, Default)]
+pub struct OutputArgs {
+    /// Output directory or s3://bucket/prefix (default: config `output`,
+    /// else ./output).
+    #[arg(long, short, env = "INSIGHTS_OUTPUT", value_name = "DIR")]
+    pub output: Option<String>,
 }

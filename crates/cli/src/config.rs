@@ -1,5 +1,6 @@
 //! `insights.yaml`: the settings an analyst keeps with a project. Flags
-//! override the file; the file overrides the defaults.
+//! override the file and the file overrides the defaults; `settings.rs`
+//! resolves them.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -41,8 +42,8 @@ pub struct Config {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IngestConfig {
-    pub format: Option<String>,
-    pub encoding: Option<String>,
+    pub format: Option<insights_ingest::Format>,
+    pub encoding: Option<insights_ingest::Encoding>,
     pub sheet: Option<String>,
     /// Single-character field delimiter (default: guessed).
     pub delimiter: Option<char>,
@@ -87,12 +88,6 @@ pub struct ExecutorConfig {
 }
 
 impl Config {
-    /// The output location a command works on: its `--output` flag, else the
-    /// file's `output`, else `./output`.
-    pub fn output_or(&self, flag: Option<String>) -> String {
-        flag.or_else(|| self.output.clone()).unwrap_or_else(|| "output".to_string())
-    }
-
     /// Loads `path`, or `./insights.yaml` when no path is given and it exists.
     pub fn load(path: Option<&Path>) -> Result<Self> {
         let path = match path {

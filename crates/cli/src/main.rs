@@ -18,6 +18,7 @@ mod commands;
 mod config;
 mod logging;
 mod output;
+mod settings;
 mod shell;
 
 use std::process::ExitCode;

@@ -20,9 +20,24 @@ use crate::GenerateError;
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Format {
+    /// CSV, gzip-compressed when the file name ends in `.gz`.
     Csv,
     Parquet,
+}
+
+impl Format {
+    /// The format a file name implies: `.parquet`, `.csv` or `.csv.gz`.
+    pub fn from_file_name(name: &str) -> Option<Self> {
+        if name.ends_with(".csv") || name.ends_with(".csv.gz") {
+            Some(Self::Csv)
+        } else if name.ends_with(".parquet") {
+            Some(Self::Parquet)
+        } else {
+            None
+        }
+    }
 }
 
 /// One transaction line.

@@ -2,7 +2,6 @@
 //! object stores (local disk, S3) from its own settings. Heartbeats and
 //! expiry are tuned so a lost executor is noticed in seconds.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use ballista_core::extension::SessionConfigExt;
@@ -11,8 +10,9 @@ use ballista_core::{ConfigProducer, RuntimeProducer};
 use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
 use ballista_scheduler::cluster::BallistaCluster;
 use ballista_scheduler::config::SchedulerConfig;
-use ballista_scheduler::scheduler_process::start_server;
+use ballista_scheduler::scheduler_process::{create_scheduler, start_grpc_service_with_listener};
 use datafusion::prelude::SessionConfig;
+use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
 use insights_storage::StorageOptions;
 
 use crate::EngineError;
@@ -62,15 +62,42 @@ fn ballista_error(e: impl std::fmt::Display) -> EngineError {
     EngineError::Cluster(e.to_string())
 }
 
-/// Runs a scheduler until the process is stopped.
-pub async fn serve_scheduler(options: SchedulerOptions) -> Result<(), EngineError> {
-    let address: SocketAddr = format!("{}:{}", options.bind_host, options.port)
-        .parse()
-        .map_err(|e| ballista_error(format!("bad bind address: {e}")))?;
+/// A scheduler listening on its port, not serving yet: binding first
+/// gives the port the system chose for port 0, and a clear error when the
+/// port is taken, before anything else starts.
+pub struct BoundScheduler {
+    listener: tokio::net::TcpListener,
+    config: SchedulerConfig,
+}
+
+impl BoundScheduler {
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.config.bind_port
+    }
+
+    /// Serves until the process is stopped.
+    pub async fn serve(self) -> Result<(), EngineError> {
+        let config = Arc::new(self.config);
+        config.validate().map_err(ballista_error)?;
+        let cluster = BallistaCluster::new_from_config(&config).await.map_err(ballista_error)?;
+        let scheduler =
+            create_scheduler::<LogicalPlanNode, PhysicalPlanNode>(cluster, config).await.map_err(ballista_error)?;
+        start_grpc_service_with_listener(self.listener, scheduler).await.map_err(ballista_error)
+    }
+}
+
+/// Binds a scheduler's port (0: any free one).
+pub async fn bind_scheduler(options: SchedulerOptions) -> Result<BoundScheduler, EngineError> {
+    let address = format!("{}:{}", options.bind_host, options.port);
+    let listener = tokio::net::TcpListener::bind(&address)
+        .await
+        .map_err(|e| ballista_error(format!("cannot listen on {address}: {e}")))?;
+    let port = listener.local_addr().map_err(ballista_error)?.port();
     let storage = options.storage.clone();
     let config = SchedulerConfig {
         bind_host: options.bind_host.clone(),
-        bind_port: options.port,
+        bind_port: port,
         external_host: options.external_host.clone(),
         executor_timeout_seconds: options.executor_timeout_seconds,
         expire_dead_executor_interval_seconds: HEARTBEAT_SECONDS,
@@ -80,8 +107,7 @@ pub async fn serve_scheduler(options: SchedulerOptions) -> Result<(), EngineErro
     }
     .with_override_config_producer(Arc::new(SessionConfig::new_with_ballista))
     .with_override_session_builder(Arc::new(move |config: SessionConfig| session_state(config, &storage, None)));
-    let cluster = BallistaCluster::new_from_config(&config).await.map_err(ballista_error)?;
-    start_server(cluster, address, Arc::new(config)).await.map_err(ballista_error)
+    Ok(BoundScheduler { listener, config })
 }
 
 /// Every function a query may name. Ballista's default executor registry

@@ -6,6 +6,7 @@
 mod check;
 mod cluster;
 mod cluster_ingest;
+mod curated;
 mod diff;
 mod error;
 mod functions;
@@ -18,17 +19,21 @@ mod run;
 mod runs;
 mod session;
 mod staging;
+mod start_order;
 mod tables;
+mod unfinished;
 
 pub use check::{PlannedModel, plan_catalog};
 pub use cluster::{
-    DEFAULT_EXECUTOR_TIMEOUT_SECONDS, ExecutorOptions, SchedulerOptions, serve_executor, serve_scheduler,
+    BoundScheduler, DEFAULT_EXECUTOR_TIMEOUT_SECONDS, ExecutorOptions, SchedulerOptions, bind_scheduler, serve_executor,
 };
+pub use curated::write_curated;
 pub use diff::{ColumnDiff, TableDiff, diff_runs};
 pub use error::EngineError;
 pub use manifest::{InsightRecord, MANIFEST_FILE, Manifest};
 pub use query::query_session;
-pub use run::{RunOptions, RunReport, remove_unfinished_runs, run, write_curated};
-pub use runs::{RunEntry, UNFINISHED_GRACE_HOURS, list_runs, prune_runs};
+pub use run::{RunOptions, RunReport, run};
+pub use runs::{RunEntry, list_runs, prune_runs};
 pub use session::{Engine, EngineOptions};
 pub use tables::SOURCE_TABLES;
+pub use unfinished::remove_unfinished_runs;

@@ -58,7 +58,7 @@ pub async fn list_runs(output: &Location) -> Result<Vec<RunEntry>, EngineError> 
 }
 
 /// Removes all but the newest `keep` committed runs (never the latest one),
-/// and uncommitted runs older than [`UNFINISHED_GRACE_HOURS`]. Returns the
+/// and uncommitted runs older than `UNFINISHED_GRACE_HOURS`. Returns the
 /// removed runs.
 pub async fn prune_runs(output: &Location, keep: usize, now: DateTime<Utc>) -> Result<Vec<RunEntry>, EngineError> {
     let runs = list_runs(output).await?;

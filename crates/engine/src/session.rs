@@ -204,8 +204,9 @@ impl Engine {
                 })
             }
             None => {
-                // The ports are free when chosen but another process can take
-                // one before a service binds it; then start again on others.
+                // The executor's ports are free when chosen (see `free_port`)
+                // but another process can take one before it binds them;
+                // then start again on others.
                 let mut attempt = 1;
                 loop {
                     match start_in_process(options, work_dir).await {
@@ -300,14 +301,16 @@ struct InProcess {
 /// loopback, with Ballista's push scheduling (tasks go to the executor as
 /// soon as a stage is ready, instead of waiting for its next poll).
 async fn start_in_process(options: &EngineOptions, work_dir: &Path) -> Result<InProcess, EngineError> {
-    let port = free_port()?;
-    let mut services = vec![tokio::spawn(crate::cluster::serve_scheduler(SchedulerOptions {
+    let scheduler = crate::cluster::bind_scheduler(SchedulerOptions {
         bind_host: LOOPBACK.into(),
-        port,
+        port: 0,
         external_host: LOOPBACK.into(),
         executor_timeout_seconds: crate::cluster::DEFAULT_EXECUTOR_TIMEOUT_SECONDS,
         storage: options.storage.clone(),
-    }))];
+    })
+    .await?;
+    let port = scheduler.port();
+    let mut services = vec![tokio::spawn(scheduler.serve())];
     let url = format!("df://{LOOPBACK}:{port}");
     let stop_all =
         |services: &[tokio::task::JoinHandle<Result<(), EngineError>>]| services.iter().for_each(|s| s.abort());
@@ -338,7 +341,10 @@ async fn start_in_process(options: &EngineOptions, work_dir: &Path) -> Result<In
     Ok(InProcess { url, handles: services })
 }
 
-/// A free port on loopback for an in-process service.
+/// A free port on loopback for the in-process executor. Unlike the
+/// scheduler, a Ballista executor registers its ports before it binds them,
+/// so they are chosen first (Ballista's own standalone executor registers a
+/// made-up port instead, which push scheduling cannot use).
 fn free_port() -> Result<u16, EngineError> {
     let listener = std::net::TcpListener::bind((LOOPBACK, 0))
         .map_err(|e| EngineError::Cluster(format!("no free port on {LOOPBACK}: {e}")))?;

@@ -8,12 +8,18 @@ use crate::IngestError;
 
 /// The container format of an input file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     /// Delimited text, plain or gzip-compressed (detected from the content).
+    #[serde(alias = "tsv", alias = "txt")]
+    #[cfg_attr(feature = "clap", value(alias = "tsv", alias = "txt"))]
     Csv,
     /// Excel workbook (`.xlsx`, `.xlsm`, `.xls`).
+    #[serde(alias = "xlsx", alias = "xls")]
+    #[cfg_attr(feature = "clap", value(alias = "xlsx", alias = "xls"))]
     Excel,
+    /// Apache Parquet, with the UCI columns or mapped ones.
     Parquet,
 }
 

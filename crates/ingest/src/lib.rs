@@ -23,8 +23,6 @@ mod summary;
 pub use columns::{CANONICAL_COLUMNS, map_columns};
 pub use curate::{MONTH_COLUMN, QUARANTINE_DIR, SUMMARY_FILE, TRANSACTIONS_DIR, ingest, transactions_schema};
 pub use error::IngestError;
-pub use inputs::{
-    Format, InputFile, RemoteInput, fetch_remote_inputs, list_remote_inputs, open_inputs, resolve_inputs,
-};
+pub use inputs::{Format, InputFile, RemoteInput, list_remote_inputs, open_inputs};
 pub use options::{DEFAULT_MEMORY_LIMIT, Encoding, IngestOptions};
 pub use summary::{FileSummary, IngestSummary, thousands};

@@ -6,31 +6,25 @@ use crate::Format;
 
 /// Text encoding of CSV inputs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Encoding {
     /// UTF-8 unless the start of the file is not valid UTF-8, then
     /// Windows-1252 (what Excel on Windows writes); a BOM always wins.
     #[default]
+    #[serde(rename = "auto")]
     Auto,
+    /// UTF-8 throughout.
+    #[serde(rename = "utf-8", alias = "utf8")]
+    #[cfg_attr(feature = "clap", value(name = "utf-8", alias = "utf8"))]
     Utf8,
     /// Windows-1252, the superset of Latin-1 that Windows exports use.
+    #[serde(rename = "windows-1252", alias = "cp1252")]
+    #[cfg_attr(feature = "clap", value(name = "windows-1252", alias = "cp1252"))]
     Windows1252,
     /// ISO-8859-1; read as Windows-1252, which agrees on every printable byte.
+    #[serde(rename = "latin-1", alias = "latin1", alias = "iso-8859-1")]
+    #[cfg_attr(feature = "clap", value(name = "latin-1", alias = "latin1", alias = "iso-8859-1"))]
     Latin1,
-}
-
-impl std::str::FromStr for Encoding {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s.to_ascii_lowercase().replace('_', "-").as_str() {
-            "auto" => Ok(Self::Auto),
-            "utf-8" | "utf8" => Ok(Self::Utf8),
-            "windows-1252" | "cp1252" => Ok(Self::Windows1252),
-            "latin-1" | "latin1" | "iso-8859-1" => Ok(Self::Latin1),
-            other => Err(format!("unknown encoding `{other}` (use auto, utf-8, windows-1252 or latin-1)")),
-        }
-    }
 }
 
 /// How to read the inputs. Everything has a default that reads both UCI

@@ -1,4 +1,4 @@
-//! Free loopback ports for the services tests start.
+//! Free loopback ports for the services tests and the benchmark start.
 //!
 //! Ports come from below the kernel's ephemeral range (32768 and up on
 //! Linux): a port the kernel hands out for `bind(0)` is also what it hands
@@ -12,8 +12,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 const FIRST: u32 = 12_000;
 const COUNT: u32 = 10_000;
 
-/// Where this test process starts looking: spread by process id so that
-/// test binaries running side by side start far apart.
+/// Where this process starts looking: spread by process id so that
+/// processes running side by side start far apart.
 static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
 
 fn candidate() -> u16 {

@@ -22,10 +22,11 @@ use insights_engine::Manifest;
 use insights_storage::{Location, StorageOptions};
 use serde::Serialize;
 
-pub use chart::{Plot, default_spec};
 pub use data::{Table, Value};
-pub use findings::{Kpi, kpis};
-pub use format::Unit;
+
+use crate::chart::default_spec;
+use crate::findings::Kpi;
+use crate::format::Unit;
 
 /// The directory under the output location that holds the report.
 pub const REPORT_DIR: &str = "report";

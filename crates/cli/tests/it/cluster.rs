@@ -4,19 +4,21 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use crate::util::cluster::Cluster;
+use insights_local_cluster::LocalCluster;
+
+use crate::util::cluster;
 use crate::util::s3::{ACCESS_KEY, S3Server, SECRET_KEY};
 use crate::util::shared;
 
 /// The UCI data on a test S3 server and a two-executor cluster; executors
 /// that `share_work_dir` read each other's shuffle files from disk instead
 /// of over Arrow Flight.
-async fn cluster_with_data(dir: &std::path::Path, share_work_dir: bool) -> (S3Server, Cluster) {
+async fn cluster_with_data(dir: &std::path::Path, share_work_dir: bool) -> (S3Server, LocalCluster) {
     let server = S3Server::start(&["shop"]).await;
     std::fs::write(dir.join("insights.yaml"), server.config_yaml()).unwrap();
     let data = std::fs::read(shared().join("datasets/online_retail.parquet")).unwrap();
     server.location("s3://shop/").write("exports/online_retail.parquet", data).await.unwrap();
-    let cluster = Cluster::start_with(dir, 2, share_work_dir);
+    let cluster = cluster::start(dir, 2, share_work_dir);
     (server, cluster)
 }
 
@@ -141,7 +143,7 @@ fn an_unreachable_scheduler_is_a_one_line_error() {
 #[test]
 fn a_cluster_without_executors_says_so_while_it_waits() {
     let dir = tempfile::tempdir().unwrap();
-    let cluster = Cluster::start(dir.path(), 0);
+    let cluster = cluster::start(dir.path(), 0, false);
     let sample = crate::util::repo().join("data/online_retail_sample.csv.gz");
     let mut child = Command::new(env!("CARGO_BIN_EXE_insights"))
         .args(["submit", "--scheduler", &cluster.url, "--input", sample.to_str().unwrap(), "--output", "out"])
@@ -197,7 +199,7 @@ async fn the_cluster_quarantines_unreadable_parquet_rows_with_reasons() {
     .unwrap();
     let file = std::fs::read_dir(&local).map(|mut d| d.next().unwrap().unwrap().path()).unwrap_or(local.clone());
     server.location("s3://shop/").write("bad/export.parquet", std::fs::read(file).unwrap()).await.unwrap();
-    let cluster = Cluster::start(dir.path(), 2);
+    let cluster = cluster::start(dir.path(), 2, false);
     let stdout = server
         .insights(
             dir.path(),

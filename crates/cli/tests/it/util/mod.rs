@@ -1,7 +1,6 @@
 //! Test support: run the built binary in a temp dir and read Parquet back.
 
 pub mod cluster;
-pub mod ports;
 pub mod s3;
 
 use std::path::{Path, PathBuf};

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::ports::free_port_with_twin;
+use insights_local_cluster::ports::free_port_with_twin;
 
 pub const ACCESS_KEY: &str = "insights-test-key";
 pub const SECRET_KEY: &str = "insights-test-secret-0123456789";
