@@ -37,6 +37,8 @@ pub enum Mode {
     Standalone,
     /// `insights submit` to a local scheduler with two executors.
     Cluster,
+    /// The same cluster with mutual TLS on every connection.
+    ClusterTls,
 }
 
 impl Mode {
@@ -44,6 +46,7 @@ impl Mode {
         match self {
             Self::Standalone => "standalone",
             Self::Cluster => "cluster",
+            Self::ClusterTls => "cluster-tls",
         }
     }
 }
@@ -201,8 +204,13 @@ fn run_once(
             run.arg("run").args(["--parallelism", &args.parallelism.to_string()]);
         }
         _ => {
-            let started = start_cluster(binary, args)?;
+            let tls = (mode == Mode::ClusterTls.name()).then(|| args.work.join("certs"));
+            let started = start_cluster(binary, args, tls.as_deref())?;
             run.args(["submit", "--scheduler", &started.url]);
+            if let Some(certs) = &tls {
+                run.arg("--tls-ca").arg(certs.join("ca.crt"));
+                run.arg("--tls-cert").arg(certs.join("client.crt")).arg("--tls-key").arg(certs.join("client.key"));
+            }
             cluster = Some(started);
         }
     }
@@ -289,11 +297,23 @@ fn peak_rss(pid: u32) -> u64 {
 /// files from disk instead of fetching them over Arrow Flight. Each
 /// service logs to `WORK/cluster-logs/`, kept after the run: why an
 /// executor went away is read there.
-fn start_cluster(binary: &Path, args: &BenchArgs) -> Result<LocalCluster> {
+fn start_cluster(binary: &Path, args: &BenchArgs, tls: Option<&Path>) -> Result<LocalCluster> {
     let mut spec = ClusterSpec::new(binary, &args.work, 2);
     spec.concurrent_tasks = 1;
     spec.shared_work_dir = Some(args.work.join("executors"));
     spec.memory_limit = args.memory_limit.clone();
+    if let Some(certs) = tls {
+        if !certs.join("ca.crt").exists() {
+            let made = Command::new(binary)
+                .args(["certs", "--force", "--hosts", "scheduler,executor-1,executor-2", "--out"])
+                .arg(certs)
+                .output()?;
+            if !made.status.success() {
+                bail!("insights certs failed: {}", String::from_utf8_lossy(&made.stderr));
+            }
+        }
+        spec.tls_dir = Some(certs.to_path_buf());
+    }
     Ok(LocalCluster::start(&spec)?)
 }
 

@@ -22,7 +22,8 @@ pub struct BenchArgs {
     /// Lines per data set, comma separated.
     #[arg(long, value_delimiter = ',', value_parser = insights_datagen::parse_line_count, default_value = "1M,10M,50M")]
     pub sizes: Vec<u64>,
-    /// Where the catalog runs, comma separated.
+    /// Where the catalog runs, comma separated (cluster-tls: the same
+    /// cluster with mutual TLS).
     #[arg(long, value_enum, value_delimiter = ',', default_value = "standalone,cluster")]
     pub modes: Vec<bench::Mode>,
     /// Memory limit of query execution (standalone, and each executor).

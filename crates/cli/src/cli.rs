@@ -157,6 +157,25 @@ pub enum Command {
     Submit(RunArgs),
     /// Start a Ballista scheduler, the coordinator of a cluster.
     Scheduler(SchedulerArgs),
+    /// Make a cluster CA and a certificate per host for mutual TLS.
+    ///
+    /// Writes DIR/ca.crt and ca.key, DIR/HOST.crt and HOST.key for each
+    /// host (valid for the host name, `insights-cluster`, which every
+    /// process checks, localhost and 127.0.0.1) and
+    /// DIR/client.crt and client.key for `submit`; keys readable by their
+    /// owner only. Keep ca.key off the cluster.
+    Certs {
+        /// Directory to write; one that holds files already is refused
+        /// without --force.
+        #[arg(long, short, value_name = "DIR")]
+        out: PathBuf,
+        /// Host names of the cluster's processes, comma separated.
+        #[arg(long, value_name = "HOST,...", value_delimiter = ',', required = true)]
+        hosts: Vec<String>,
+        /// Replace the certificates in DIR.
+        #[arg(long)]
+        force: bool,
+    },
     /// Start a Ballista executor that runs tasks for a scheduler.
     Executor(ExecutorArgs),
 }
@@ -178,6 +197,12 @@ pub struct SchedulerArgs {
     /// tasks run again elsewhere and it is told to stop.
     #[arg(long, value_name = "SECONDS", default_value_t = insights_engine::DEFAULT_EXECUTOR_TIMEOUT_SECONDS, value_parser = clap::value_parser!(u64).range(5..))]
     pub executor_timeout: u64,
+    #[command(flatten)]
+    pub tls: TlsArgs,
+    /// Listen on a non-loopback address without TLS (anyone who reaches
+    /// the port can run any plan).
+    #[arg(long)]
+    pub insecure: bool,
 }
 
 #[derive(Debug, Args)]
@@ -211,6 +236,37 @@ pub struct ExecutorArgs {
     /// Memory for query execution before spilling to disk, e.g. 4GiB.
     #[arg(long, value_name = "SIZE")]
     pub memory_limit: Option<String>,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    #[command(flatten)]
+    pub tls: TlsArgs,
+    /// Listen on a non-loopback address without TLS (anyone who reaches
+    /// the port can read shuffle data and results).
+    #[arg(long)]
+    pub insecure: bool,
+}
+
+/// Waiting for a scheduler that is not up yet.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ConnectArgs {
+    /// Seconds to wait for an unreachable scheduler (default: 60).
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub connect_timeout: Option<u64>,
+}
+
+/// Mutual TLS between the processes of a cluster: all three files, or
+/// config `cluster.tls: {ca, cert, key}` (`insights certs` makes them).
+#[derive(Debug, Args, Clone, Default)]
+pub struct TlsArgs {
+    /// The cluster CA's certificate (PEM): peers must present one it signed.
+    #[arg(long, env = "INSIGHTS_TLS_CA", value_name = "FILE")]
+    pub tls_ca: Option<PathBuf>,
+    /// This process's certificate (PEM).
+    #[arg(long, env = "INSIGHTS_TLS_CERT", value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// This process's private key (PEM).
+    #[arg(long, env = "INSIGHTS_TLS_KEY", value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
 }
 
 /// How to read the input files.
@@ -256,6 +312,10 @@ pub struct RunArgs {
     /// Run on the cluster behind this scheduler instead of in-process.
     #[arg(long, env = "INSIGHTS_SCHEDULER", value_name = "df://HOST:PORT")]
     pub scheduler: Option<String>,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    #[command(flatten)]
+    pub tls: TlsArgs,
     /// Skip the HTML report at the end (config `report: false`).
     #[arg(long)]
     pub no_report: bool,

@@ -70,6 +70,11 @@ pub struct ClusterConfig {
     pub memory_limit: Option<String>,
     /// Port of `insights scheduler`.
     pub scheduler_port: Option<u16>,
+    /// Mutual TLS between the cluster's processes: `{ca, cert, key}` PEM
+    /// files of this process (`insights certs` makes them).
+    pub tls: Option<insights_engine::TlsFiles>,
+    /// Seconds to wait for an unreachable scheduler (default: 60).
+    pub connect_timeout: Option<u64>,
     #[serde(default)]
     pub executor: ExecutorConfig,
 }

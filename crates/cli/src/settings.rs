@@ -8,11 +8,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use insights_catalog::{Catalog, ParamOverride, Params};
-use insights_engine::{EngineOptions, ExecutorOptions, RunOptions, SOURCE_TABLES, SchedulerOptions};
+use insights_engine::{
+    ClusterTls, EngineOptions, ExecutorOptions, RunOptions, SOURCE_TABLES, SchedulerOptions, TlsFiles,
+};
 use insights_ingest::IngestOptions;
 use insights_storage::{Location, StorageOptions};
 
-use crate::cli::{ExecutorArgs, GlobalArgs, InputArgs, OutputArgs, RunArgs, SchedulerArgs};
+use crate::cli::{ConnectArgs, ExecutorArgs, GlobalArgs, InputArgs, OutputArgs, RunArgs, SchedulerArgs, TlsArgs};
 use crate::config::Config;
 
 /// The bundled sample the first run uses, relative to the repository.
@@ -109,9 +111,15 @@ impl Settings {
     pub fn run_options(&self, args: &RunArgs, catalog: &Catalog) -> Result<RunOptions> {
         let cluster = &self.config.cluster;
         let memory_limit = args.memory_limit.as_ref().or(cluster.memory_limit.as_ref());
+        let scheduler = args.scheduler.clone().or_else(|| cluster.scheduler.clone());
         let mut engine = EngineOptions {
-            scheduler: args.scheduler.clone().or_else(|| cluster.scheduler.clone()),
+            tls: match scheduler {
+                Some(_) => self.tls(&args.tls)?,
+                None => None,
+            },
+            scheduler,
             memory_limit: memory_limit.map(|m| parse_size(m)).transpose().context("memory limit")?,
+            connect_timeout: self.connect_timeout(&args.connect),
             ..EngineOptions::default()
         };
         if let Some(n) = args.parallelism.or(cluster.parallelism) {
@@ -140,14 +148,36 @@ impl Settings {
         !args.no_report && self.config.report.unwrap_or(true)
     }
 
-    pub fn scheduler_options(&self, args: SchedulerArgs) -> SchedulerOptions {
-        SchedulerOptions {
+    pub fn scheduler_options(&self, args: SchedulerArgs) -> Result<SchedulerOptions> {
+        let tls = self.tls(&args.tls)?;
+        refuse_exposure("the scheduler", &args.bind, tls.is_some(), args.insecure)?;
+        Ok(SchedulerOptions {
             port: args.port.or(self.config.cluster.scheduler_port).unwrap_or(DEFAULT_SCHEDULER_PORT),
             external_host: args.external_host.unwrap_or_else(|| args.bind.clone()),
             bind_host: args.bind,
             executor_timeout_seconds: args.executor_timeout,
             storage: self.config.storage.clone(),
-        }
+            tls,
+        })
+    }
+
+    /// `--tls-ca / --tls-cert / --tls-key` (all three), else config
+    /// `cluster.tls`, else none; loaded and checked.
+    fn tls(&self, args: &TlsArgs) -> Result<Option<ClusterTls>> {
+        let files = match (&args.tls_ca, &args.tls_cert, &args.tls_key) {
+            (Some(ca), Some(cert), Some(key)) => {
+                Some(TlsFiles { ca: ca.clone(), cert: cert.clone(), key: key.clone() })
+            }
+            (None, None, None) => self.config.cluster.tls.clone(),
+            _ => bail!("TLS needs all three of --tls-ca, --tls-cert and --tls-key (or INSIGHTS_TLS_CA, _CERT, _KEY)"),
+        };
+        files.map(|files| ClusterTls::load(&files).context("cannot load the TLS certificates")).transpose()
+    }
+
+    fn connect_timeout(&self, args: &ConnectArgs) -> std::time::Duration {
+        args.connect_timeout
+            .or(self.config.cluster.connect_timeout)
+            .map_or(insights_engine::DEFAULT_CONNECT_TIMEOUT, std::time::Duration::from_secs)
     }
 
     pub fn executor_options(&self, args: ExecutorArgs) -> Result<ExecutorOptions> {
@@ -163,7 +193,11 @@ impl Settings {
         let scheduler_port = port.parse().with_context(|| format!("scheduler `{scheduler}`: bad port"))?;
         let memory_limit =
             args.memory_limit.or_else(|| file.memory_limit.clone()).as_deref().map(parse_size).transpose()?;
+        let tls = self.tls(&args.tls)?;
+        refuse_exposure("the executor", &args.bind, tls.is_some(), args.insecure)?;
         Ok(ExecutorOptions {
+            connect_timeout: self.connect_timeout(&args.connect),
+            tls,
             external_host: args.external_host.or(Some(args.bind.clone())),
             bind_host: args.bind,
             port: args.port.or(file.port).unwrap_or(DEFAULT_EXECUTOR_FLIGHT_PORT),
@@ -184,6 +218,23 @@ impl Settings {
     pub fn has_scheduler(&self, args: &RunArgs) -> bool {
         args.scheduler.is_some() || self.config.cluster.scheduler.is_some()
     }
+}
+
+/// A service that would listen beyond this machine without TLS starts
+/// only when asked to with `--insecure`, and then says what that means.
+fn refuse_exposure(service: &str, bind: &str, tls: bool, insecure: bool) -> Result<()> {
+    let loopback = bind == "localhost" || bind.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if loopback || tls {
+        return Ok(());
+    }
+    if !insecure {
+        bail!(
+            "{service} would listen on {bind} without TLS, open to anyone who reaches the port: give it \
+             --tls-ca/--tls-cert/--tls-key (`insights certs` makes them), bind 127.0.0.1, or pass --insecure"
+        );
+    }
+    eprintln!("warning: {service} listens on {bind} without TLS (--insecure): anyone who reaches the port can use it");
+    Ok(())
 }
 
 /// `4GiB`, `512MiB`, `1.5G`, `1000000` (bytes).

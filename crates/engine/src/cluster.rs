@@ -2,12 +2,23 @@
 //! object stores (local disk, S3) from its own settings. Heartbeats and
 //! expiry are tuned so a lost executor is noticed in seconds.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
+use arrow_flight::flight_service_server::FlightServiceServer;
+
+use ballista_core::config::TaskSchedulingPolicy;
+use ballista_core::error::BallistaError;
 use ballista_core::extension::SessionConfigExt;
 use ballista_core::registry::BallistaFunctionRegistry;
+use ballista_core::serde::protobuf::scheduler_grpc_server::SchedulerGrpcServer;
+use ballista_core::utils::{GrpcServerConfig, create_grpc_server};
 use ballista_core::{ConfigProducer, RuntimeProducer};
+use ballista_executor::ArrowFlightServerProvider;
 use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
+use ballista_executor::flight_service::BallistaFlightService;
+use ballista_executor::shutdown::Shutdown;
 use ballista_scheduler::cluster::BallistaCluster;
 use ballista_scheduler::config::SchedulerConfig;
 use ballista_scheduler::scheduler_process::{create_scheduler, start_grpc_service_with_listener};
@@ -18,6 +29,7 @@ use insights_storage::StorageOptions;
 use crate::EngineError;
 use crate::memory_staging::{LogicalCodec, PhysicalCodec};
 use crate::registry::{runtime, session_state};
+use crate::tls::ClusterTls;
 
 /// How often executors report (and the scheduler looks for silent ones).
 const HEARTBEAT_SECONDS: u64 = 2;
@@ -38,6 +50,8 @@ pub struct SchedulerOptions {
     /// executor and reschedules its tasks.
     pub executor_timeout_seconds: u64,
     pub storage: StorageOptions,
+    /// Mutual TLS on every connection; `None`: plain text.
+    pub tls: Option<ClusterTls>,
 }
 
 /// Settings of `insights executor`.
@@ -56,6 +70,10 @@ pub struct ExecutorOptions {
     /// Bytes of memory for query execution before spilling to disk.
     pub memory_limit: Option<u64>,
     pub storage: StorageOptions,
+    /// Mutual TLS on every connection; `None`: plain text.
+    pub tls: Option<ClusterTls>,
+    /// How long to wait for an unreachable scheduler at start.
+    pub connect_timeout: Duration,
 }
 
 fn ballista_error(e: impl std::fmt::Display) -> EngineError {
@@ -68,6 +86,7 @@ fn ballista_error(e: impl std::fmt::Display) -> EngineError {
 pub struct BoundScheduler {
     listener: tokio::net::TcpListener,
     config: SchedulerConfig,
+    tls: Option<ClusterTls>,
 }
 
 impl BoundScheduler {
@@ -76,14 +95,34 @@ impl BoundScheduler {
         self.config.bind_port
     }
 
+    pub fn uses_tls(&self) -> bool {
+        self.tls.is_some()
+    }
+
     /// Serves until the process is stopped.
     pub async fn serve(self) -> Result<(), EngineError> {
         let config = Arc::new(self.config);
         config.validate().map_err(ballista_error)?;
         let cluster = BallistaCluster::new_from_config(&config).await.map_err(ballista_error)?;
-        let scheduler =
-            create_scheduler::<LogicalPlanNode, PhysicalPlanNode>(cluster, config).await.map_err(ballista_error)?;
-        start_grpc_service_with_listener(self.listener, scheduler).await.map_err(ballista_error)
+        let scheduler = create_scheduler::<LogicalPlanNode, PhysicalPlanNode>(cluster, config.clone())
+            .await
+            .map_err(ballista_error)?;
+        let Some(tls) = self.tls else {
+            return start_grpc_service_with_listener(self.listener, scheduler).await.map_err(ballista_error);
+        };
+        // Ballista's own server speaks plain text only; under TLS the
+        // scheduler's gRPC service is served by tonic with the cluster's
+        // certificates (its REST API and Flight proxy are left out).
+        let service = SchedulerGrpcServer::new(scheduler)
+            .max_decoding_message_size(config.grpc_server_max_decoding_message_size as usize)
+            .max_encoding_message_size(config.grpc_server_max_encoding_message_size as usize);
+        tonic::transport::Server::builder()
+            .tls_config(tls.server_config())
+            .map_err(ballista_error)?
+            .add_service(service)
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(self.listener))
+            .await
+            .map_err(ballista_error)
     }
 }
 
@@ -95,7 +134,7 @@ pub async fn bind_scheduler(options: SchedulerOptions) -> Result<BoundScheduler,
         .map_err(|e| ballista_error(format!("cannot listen on {address}: {e}")))?;
     let port = listener.local_addr().map_err(ballista_error)?.port();
     let storage = options.storage.clone();
-    let config = SchedulerConfig {
+    let mut config = SchedulerConfig {
         bind_host: options.bind_host.clone(),
         bind_port: port,
         external_host: options.external_host.clone(),
@@ -107,7 +146,14 @@ pub async fn bind_scheduler(options: SchedulerOptions) -> Result<BoundScheduler,
     }
     .with_override_config_producer(Arc::new(SessionConfig::new_with_ballista))
     .with_override_session_builder(Arc::new(move |config: SessionConfig| session_state(config, &storage, None)));
-    Ok(BoundScheduler { listener, config })
+    if let Some(tls) = &options.tls {
+        // Executors poll for tasks instead: with push scheduling the
+        // scheduler calls each executor's gRPC service, which Ballista
+        // serves in plain text only.
+        config.scheduling_policy = TaskSchedulingPolicy::PullStaged;
+        config.override_create_grpc_client_endpoint = Some(tls.endpoint_override());
+    }
+    Ok(BoundScheduler { listener, config, tls: options.tls })
 }
 
 /// Every function a query may name. Ballista's default executor registry
@@ -128,12 +174,23 @@ fn function_registry() -> BallistaFunctionRegistry {
     registry
 }
 
-/// Runs an executor until the process is stopped.
+/// Runs an executor until the process is stopped: waits for its scheduler
+/// first (up to `connect_timeout`), then registers.
 pub async fn serve_executor(options: ExecutorOptions) -> Result<(), EngineError> {
+    let scheduler = format!("{}:{}", options.scheduler_host, options.scheduler_port);
+    crate::connect::wait_for_scheduler(&scheduler, options.tls.as_ref(), options.connect_timeout).await?;
     let storage = options.storage.clone();
     let runtime_producer: RuntimeProducer = Arc::new(move |_config: &SessionConfig| runtime(&storage));
-    let config_producer: ConfigProducer = Arc::new(SessionConfig::new_with_ballista);
-    let config = ExecutorProcessConfig {
+    let tls_override = options.tls.as_ref().map(ClusterTls::endpoint_override);
+    let session_override = tls_override.clone();
+    // Shuffle fetches from other executors go through the session's settings.
+    let config_producer: ConfigProducer = Arc::new(move || match &session_override {
+        Some(endpoint) => SessionConfig::new_with_ballista()
+            .with_ballista_use_tls(true)
+            .with_ballista_override_create_grpc_client_endpoint(endpoint.clone()),
+        None => SessionConfig::new_with_ballista(),
+    });
+    let mut config = ExecutorProcessConfig {
         bind_host: options.bind_host,
         external_host: options.external_host,
         port: options.port,
@@ -149,7 +206,36 @@ pub async fn serve_executor(options: ExecutorOptions) -> Result<(), EngineError>
         override_config_producer: Some(config_producer),
         override_logical_codec: Some(Arc::new(LogicalCodec::default())),
         override_physical_codec: Some(Arc::new(PhysicalCodec::default())),
+        task_scheduling_policy: match options.tls {
+            Some(_) => TaskSchedulingPolicy::PullStaged,
+            None => TaskSchedulingPolicy::PushStaged,
+        },
+        override_create_grpc_client_endpoint: tls_override,
         ..ExecutorProcessConfig::default()
     };
+    if let Some(tls) = options.tls {
+        let sizes = (config.grpc_max_decoding_message_size as usize, config.grpc_max_encoding_message_size as usize);
+        config.override_arrow_flight_service = Some(tls_flight_server(tls, sizes));
+    }
     start_executor_process(Arc::new(config)).await.map_err(ballista_error)
+}
+
+/// The executor's Arrow Flight service (shuffle data for other executors,
+/// results for clients) with the cluster's certificates.
+fn tls_flight_server(tls: ClusterTls, (max_decoding, max_encoding): (usize, usize)) -> Arc<ArrowFlightServerProvider> {
+    Arc::new(move |work_dir: String, address: SocketAddr, mut shutdown: Shutdown, grpc: GrpcServerConfig| {
+        let tls = tls.clone();
+        tokio::spawn(async move {
+            let flight = FlightServiceServer::new(BallistaFlightService::new(work_dir))
+                .max_decoding_message_size(max_decoding)
+                .max_encoding_message_size(max_encoding);
+            create_grpc_server(&grpc)
+                .tls_config(tls.server_config())
+                .map_err(BallistaError::TonicError)?
+                .add_service(flight)
+                .serve_with_shutdown(address, shutdown.recv())
+                .await
+                .map_err(BallistaError::TonicError)
+        })
+    })
 }

@@ -3,9 +3,11 @@
 //! catalog in dependency order, writes every result as Parquet and commits
 //! the run with a manifest.
 
+mod certs;
 mod check;
 mod cluster;
 mod cluster_ingest;
+mod connect;
 mod curated;
 mod diff;
 mod error;
@@ -21,12 +23,15 @@ mod session;
 mod staging;
 mod start_order;
 mod tables;
+mod tls;
 mod unfinished;
 
+pub use certs::{CLIENT_NAME, write_cluster_certs};
 pub use check::{PlannedModel, plan_catalog};
 pub use cluster::{
     BoundScheduler, DEFAULT_EXECUTOR_TIMEOUT_SECONDS, ExecutorOptions, SchedulerOptions, bind_scheduler, serve_executor,
 };
+pub use connect::DEFAULT_CONNECT_TIMEOUT;
 pub use curated::write_curated;
 pub use diff::{ColumnDiff, TableDiff, diff_runs};
 pub use error::EngineError;
@@ -36,4 +41,5 @@ pub use run::{RunOptions, RunReport, run};
 pub use runs::{RunEntry, list_runs, prune_runs};
 pub use session::{Engine, EngineOptions};
 pub use tables::SOURCE_TABLES;
+pub use tls::{ClusterTls, TlsFiles};
 pub use unfinished::remove_unfinished_runs;

@@ -25,6 +25,10 @@ pub struct EngineOptions {
     /// Memory for query execution in standalone mode, in bytes; beyond it
     /// operators spill to disk. `None`: unbounded.
     pub memory_limit: Option<u64>,
+    /// Mutual TLS to a scheduler and its executors.
+    pub tls: Option<crate::tls::ClusterTls>,
+    /// How long to wait for an unreachable scheduler.
+    pub connect_timeout: std::time::Duration,
 }
 
 impl Default for EngineOptions {
@@ -34,6 +38,8 @@ impl Default for EngineOptions {
             parallelism: std::thread::available_parallelism().map(usize::from).unwrap_or(2),
             storage: Default::default(),
             memory_limit: None,
+            tls: None,
+            connect_timeout: crate::connect::DEFAULT_CONNECT_TIMEOUT,
         }
     }
 }
@@ -184,11 +190,17 @@ impl Engine {
                 }
             }
         }
+        if let (Some(tls), Some(_)) = (&options.tls, &options.scheduler) {
+            config = config
+                .with_ballista_use_tls(true)
+                .with_ballista_override_create_grpc_client_endpoint(tls.endpoint_override());
+        }
         let state = crate::registry::session_state(config, &options.storage, options.memory_limit)
             .map_err(EngineError::Session)?;
         match &options.scheduler {
             Some(url) => {
-                probe_scheduler(url).await?;
+                let address = scheduler_address(url)?;
+                crate::connect::wait_for_scheduler(&address, options.tls.as_ref(), options.connect_timeout).await?;
                 let ctx = SessionContext::remote_with_state(url, state)
                     .await
                     .map_err(|e| EngineError::Cluster(format!("cannot reach the scheduler at {url}: {e}")))?;
@@ -307,6 +319,8 @@ async fn start_in_process(options: &EngineOptions, work_dir: &Path) -> Result<In
         external_host: LOOPBACK.into(),
         executor_timeout_seconds: crate::cluster::DEFAULT_EXECUTOR_TIMEOUT_SECONDS,
         storage: options.storage.clone(),
+        // In one process, on loopback: nothing crosses a network.
+        tls: None,
     })
     .await?;
     let port = scheduler.port();
@@ -314,7 +328,7 @@ async fn start_in_process(options: &EngineOptions, work_dir: &Path) -> Result<In
     let url = format!("df://{LOOPBACK}:{port}");
     let stop_all =
         |services: &[tokio::task::JoinHandle<Result<(), EngineError>>]| services.iter().for_each(|s| s.abort());
-    if let Err(e) = wait_for_scheduler(&url, &mut services[0]).await {
+    if let Err(e) = wait_for_in_process_scheduler(&url, &mut services[0]).await {
         stop_all(&services);
         return Err(e);
     }
@@ -331,6 +345,8 @@ async fn start_in_process(options: &EngineOptions, work_dir: &Path) -> Result<In
         work_dir: Some(work_dir.display().to_string()),
         memory_limit: options.memory_limit,
         storage: options.storage.clone(),
+        tls: None,
+        connect_timeout: crate::connect::DEFAULT_CONNECT_TIMEOUT,
     })));
     // The executor opens its data port only after it registered; a job
     // submitted before that could wait for ever.
@@ -373,7 +389,7 @@ async fn wait_for_port(
 }
 
 /// Waits until the in-process scheduler answers (or reports why it stopped).
-async fn wait_for_scheduler(
+async fn wait_for_in_process_scheduler(
     url: &str,
     service: &mut tokio::task::JoinHandle<Result<(), EngineError>>,
 ) -> Result<(), EngineError> {
@@ -396,26 +412,12 @@ async fn wait_for_scheduler(
     Err(EngineError::Cluster("the in-process scheduler did not start within 10 s".into()))
 }
 
-/// Fails fast, before any work, when the scheduler cannot be reached.
-async fn probe_scheduler(url: &str) -> Result<(), EngineError> {
-    let unreachable = |cause: String| EngineError::Cluster(format!("cannot reach the scheduler at {url}: {cause}"));
-    let parsed = url::Url::parse(url).map_err(|_| unreachable("expected df://HOST:PORT".into()))?;
-    let host = parsed.host_str().ok_or_else(|| unreachable("expected df://HOST:PORT".into()))?;
-    let port = parsed.port().unwrap_or(50050);
-    let endpoint = format!("http://{host}:{port}");
-    let connect = ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient::connect(endpoint);
-    match tokio::time::timeout(std::time::Duration::from_secs(10), connect).await {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => {
-            // The innermost cause says it best ("Connection refused").
-            let mut cause: &dyn std::error::Error = &e;
-            while let Some(next) = cause.source() {
-                cause = next;
-            }
-            Err(unreachable(cause.to_string()))
-        }
-        Err(_) => Err(unreachable("no answer within 10 s".into())),
-    }
+/// `HOST:PORT` of a `df://HOST:PORT` URL (port 50050 when left out).
+fn scheduler_address(url: &str) -> Result<String, EngineError> {
+    let bad = || EngineError::Cluster(format!("scheduler `{url}`: expected df://HOST:PORT"));
+    let parsed = url::Url::parse(url).map_err(|_| bad())?;
+    let host = parsed.host_str().ok_or_else(bad)?;
+    Ok(format!("{host}:{}", parsed.port().unwrap_or(50050)))
 }
 
 /// How long a job may wait for an executor before the user hears of it.

@@ -53,6 +53,11 @@ pub struct ClusterSpec {
     pub memory_limit: Option<String>,
     /// Environment variables of every process (S3 credentials).
     pub env: Vec<(String, String)>,
+    /// A directory of `insights certs --hosts scheduler,executor-1,…`:
+    /// every process then runs with mutual TLS.
+    pub tls_dir: Option<PathBuf>,
+    /// Arguments before the subcommand of every process (`-vv`).
+    pub global_args: Vec<String>,
 }
 
 impl ClusterSpec {
@@ -66,6 +71,8 @@ impl ClusterSpec {
             executor_timeout: None,
             memory_limit: None,
             env: Vec::new(),
+            tls_dir: None,
+            global_args: Vec::new(),
         }
     }
 }
@@ -76,6 +83,8 @@ pub struct LocalCluster {
     pub url: String,
     scheduler: Child,
     pub executors: Vec<Child>,
+    /// The Arrow Flight port of each executor.
+    pub flight_ports: Vec<u16>,
     shared_work_dir: Option<PathBuf>,
 }
 
@@ -85,7 +94,7 @@ impl LocalCluster {
         std::fs::create_dir_all(&logs).map_err(io(format!("cannot create {}", logs.display())))?;
         let log = logs.join("scheduler.log");
         let mut command = spec.command(&log)?;
-        command.args(["scheduler", "--bind", "127.0.0.1", "--port", "0"]);
+        command.args(["scheduler", "--bind", "127.0.0.1", "--port", "0"]).args(spec.tls_args("scheduler"));
         if let Some(seconds) = spec.executor_timeout {
             command.args(["--executor-timeout", &seconds.to_string()]);
         }
@@ -95,13 +104,15 @@ impl LocalCluster {
             url: String::new(),
             scheduler,
             executors: Vec::new(),
+            flight_ports: Vec::new(),
             shared_work_dir: spec.shared_work_dir.clone(),
         };
         let port = scheduler_port(&mut cluster.scheduler, &log)?;
         cluster.url = format!("df://127.0.0.1:{port}");
         for index in 0..spec.executors {
-            let executor = spec.start_executor(index, port, &logs)?;
+            let (executor, flight_port) = spec.start_executor(index, port, &logs)?;
             cluster.executors.push(executor);
+            cluster.flight_ports.push(flight_port);
         }
         Ok(cluster)
     }
@@ -130,10 +141,28 @@ impl ClusterSpec {
         let stderr = std::fs::File::create(log).map_err(io(format!("cannot create {}", log.display())))?;
         let mut command = Command::new(&self.binary);
         command.current_dir(&self.dir).envs(self.env.iter().cloned()).stdout(Stdio::null()).stderr(stderr);
+        command.args(&self.global_args);
         Ok(command)
     }
 
-    fn start_executor(&self, index: usize, scheduler_port: u16, logs: &Path) -> Result<Child, LaunchError> {
+    /// `--tls-ca … --tls-cert DIR/HOST.crt --tls-key DIR/HOST.key`, or
+    /// nothing without a TLS directory.
+    pub fn tls_args(&self, host: &str) -> Vec<String> {
+        let Some(dir) = &self.tls_dir else { return Vec::new() };
+        let file = |name: String| dir.join(name).display().to_string();
+        vec![
+            "--tls-ca".into(),
+            file("ca.crt".into()),
+            "--tls-cert".into(),
+            file(format!("{host}.crt")),
+            "--tls-key".into(),
+            file(format!("{host}.key")),
+        ]
+    }
+
+    /// Executor `index` (its certificate: `executor-{index + 1}`), and its
+    /// Flight port.
+    fn start_executor(&self, index: usize, scheduler_port: u16, logs: &Path) -> Result<(Child, u16), LaunchError> {
         let service = format!("executor {index}");
         let log = logs.join(format!("executor-{index}.log"));
         let work_dir = self.shared_work_dir.clone().unwrap_or_else(|| self.dir.join(format!("executor-{index}")));
@@ -144,14 +173,14 @@ impl ClusterSpec {
             command.args(["executor", "--bind", "127.0.0.1", "--scheduler", &format!("127.0.0.1:{scheduler_port}")]);
             command.args(["--port", &flight.to_string(), "--grpc-port", &grpc.to_string()]);
             command.args(["--concurrent-tasks", &self.concurrent_tasks.to_string()]);
-            command.arg("--work-dir").arg(&work_dir);
+            command.arg("--work-dir").arg(&work_dir).args(self.tls_args(&format!("executor-{}", index + 1)));
             if let Some(limit) = &self.memory_limit {
                 command.args(["--memory-limit", limit]);
             }
             let mut child = command.spawn().map_err(io(format!("cannot start {}", self.binary.display())))?;
             // An executor opens its data port once it has registered.
             match wait_for_port(flight, &mut child, &service, &log) {
-                Ok(()) => return Ok(child),
+                Ok(()) => return Ok((child, flight)),
                 Err(LaunchError::Exited { .. }) if attempt < EXECUTOR_ATTEMPTS => attempt += 1,
                 Err(e) => {
                     let _ = child.kill();

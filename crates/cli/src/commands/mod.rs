@@ -34,6 +34,7 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
         Command::Generate { lines, output, seed, format } => generate::generate(lines, &output, seed, format),
         Command::Scheduler(args) => cluster::scheduler(&settings, args).await,
         Command::Executor(args) => cluster::executor(&settings, args).await,
+        Command::Certs { out, hosts, force } => cluster::certs(&out, &hosts, force),
     }
 }
 

@@ -21,25 +21,38 @@ fn strings(value: &Value) -> Vec<String> {
 }
 
 #[test]
-fn docker_compose_starts_s3_a_scheduler_two_executors_and_a_submit_job() {
+fn docker_compose_starts_a_tls_cluster_in_order() {
     let text = std::fs::read_to_string(repo().join("docker-compose.yml")).unwrap();
     let compose: Value = serde_yaml::from_str(&text).unwrap();
     let services = compose["services"].as_mapping().unwrap();
     let names: Vec<&str> = services.keys().map(|k| k.as_str().unwrap()).collect();
-    assert_eq!(names, ["s3", "scheduler", "executor-1", "executor-2", "submit"]);
-    assert_eq!(compose["services"]["scheduler"]["build"]["dockerfile"], "deploy/Dockerfile");
+    assert_eq!(names, ["s3", "certs", "scheduler", "executor-1", "executor-2", "submit"]);
+    assert_eq!(compose["services"]["certs"]["build"]["dockerfile"], "deploy/Dockerfile");
+    let certs = compose["services"]["certs"]["entrypoint"][2].as_str().unwrap();
+    assert!(certs.contains("insights certs --out /certs --hosts scheduler,executor-1,executor-2"), "{certs}");
     for (name, service) in services {
         let name = name.as_str().unwrap();
         for port in service["ports"].as_sequence().into_iter().flatten() {
             assert!(port.as_str().unwrap().starts_with("127.0.0.1:"), "{name}: publish on loopback only");
         }
-        for dependency in service["depends_on"].as_sequence().into_iter().flatten() {
+        for (dependency, condition) in service["depends_on"].as_mapping().into_iter().flatten() {
             assert!(services.contains_key(dependency), "{name} depends on unknown {dependency:?}");
+            // Started is not listening: what waits on a server waits for its healthcheck.
+            let server = services[dependency]["healthcheck"].is_mapping();
+            let expected = if server { "service_healthy" } else { condition["condition"].as_str().unwrap() };
+            assert_eq!(condition["condition"], expected, "{name} on {dependency:?}");
         }
-        if name != "s3" {
+        if !["s3", "certs"].contains(&name) {
             assert_eq!(service["image"], "insights:latest", "{name}");
-            assert_valid_command(&strings(&service["command"]), &format!("docker-compose.yml {name}"));
+            let command = strings(&service["command"]);
+            assert_valid_command(&command, &format!("docker-compose.yml {name}"));
             assert!(service["environment"]["AWS_ACCESS_KEY_ID"].is_string(), "{name} needs S3 credentials");
+            let host = if name == "submit" { "client" } else { name };
+            assert!(command.contains(&format!("/certs/{host}.key")), "{name} runs with its TLS certificate");
+            assert_eq!(service["restart"], "on-failure", "{name}");
+        }
+        if ["scheduler", "executor-1", "executor-2"].contains(&name) {
+            assert!(service["healthcheck"]["test"].is_sequence(), "{name} has a healthcheck");
         }
     }
     let submit = strings(&compose["services"]["submit"]["command"]);
@@ -74,9 +87,16 @@ fn kubernetes_manifests_are_complete_and_consistent() {
                 _ => None,
             };
             if let Some(pod) = pod {
+                let secrets: Vec<&Value> = pod["volumes"].as_sequence().unwrap().iter().map(|v| &v["secret"]).collect();
+                assert!(secrets.iter().any(|s| s["secretName"] == "insights-tls"), "{file}: mounts the TLS Secret");
                 for container in pod["containers"].as_sequence().unwrap() {
                     assert_eq!(container["image"], "insights:latest", "{file}");
-                    assert_valid_command(&strings(&container["args"]), &format!("deploy/k8s/{file}"));
+                    let args = strings(&container["args"]);
+                    assert_valid_command(&args, &format!("deploy/k8s/{file}"));
+                    assert!(args.contains(&"--tls-key".to_string()), "{file}: runs with TLS");
+                    if kind == "Deployment" {
+                        assert!(container["readinessProbe"].is_mapping() && container["livenessProbe"].is_mapping());
+                    }
                 }
             }
             kinds.push(kind);
