@@ -154,6 +154,8 @@ pub(crate) async fn ingest_on_cluster(
         .enumerate()
         .map(|(i, name)| FileSummary {
             file: name.clone(),
+            // Only Parquet is ingested on the cluster.
+            encoding: None,
             raw_lines: raw[i].0,
             kept: kept[i].0,
             duplicates: raw[i].0 - quarantined[i].0 - kept[i].0,

@@ -148,6 +148,7 @@ async fn build(
         .zip(kept)
         .map(|(counts, kept)| FileSummary {
             file: counts.name,
+            encoding: counts.encoding.map(str::to_string),
             raw_lines: counts.raw_lines,
             kept,
             duplicates: counts.typed - kept,

@@ -8,7 +8,8 @@ use crate::Format;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Encoding {
-    /// UTF-8 unless the start of the file is not valid UTF-8, then
+    /// Decided per file from all of it: UTF-8, unless bytes that cannot be
+    /// UTF-8 are as common as valid multi-byte characters, then
     /// Windows-1252 (what Excel on Windows writes); a BOM always wins.
     #[default]
     #[serde(rename = "auto")]

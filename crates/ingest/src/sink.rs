@@ -28,6 +28,8 @@ const BATCH_ROWS: usize = 8192;
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SourceCounts {
     pub name: String,
+    /// The text encoding it was read in (text files only).
+    pub encoding: Option<&'static str>,
     pub raw_lines: u64,
     pub quarantined: u64,
     pub typed: u64,
@@ -161,6 +163,11 @@ impl Sink {
     pub fn start_source(&mut self, name: String) {
         self.progress.set_message(format!("reading {name}"));
         self.sources.push(SourceCounts { name, ..Default::default() });
+    }
+
+    /// The text encoding the current source is read in.
+    pub fn set_encoding(&mut self, encoding: &'static str) {
+        self.current().encoding = Some(encoding);
     }
 
     /// Adds, with no lines, the sources `other` started after this sink's

@@ -5,6 +5,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FileSummary {
     pub file: String,
+    /// The text encoding the file was read in; none for Excel and Parquet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<String>,
     pub raw_lines: u64,
     pub kept: u64,
     pub duplicates: u64,

@@ -85,18 +85,24 @@ pub async fn ingest(settings: &Settings, args: IngestArgs) -> Result<()> {
     Ok(())
 }
 
+/// The accounting line, per file when there are several; a text file's
+/// line names the encoding it was read in.
 fn print_ingest(summary: &IngestSummary) {
-    if summary.files.len() > 1 {
-        for file in &summary.files {
-            outln!(
-                "  {}: {} raw = {} kept + {} duplicates + {} quarantined",
-                file.file,
-                thousands(file.raw_lines),
-                thousands(file.kept),
-                thousands(file.duplicates),
-                thousands(file.quarantined)
-            );
-        }
+    let encoding = |file: &insights_ingest::FileSummary| file.encoding.as_ref().map(|e| format!(" ({e})"));
+    if let [file] = summary.files.as_slice() {
+        outln!("ingest: {}{}", summary.accounting_line(), encoding(file).unwrap_or_default());
+        return;
+    }
+    for file in &summary.files {
+        outln!(
+            "  {}: {} raw = {} kept + {} duplicates + {} quarantined{}",
+            file.file,
+            thousands(file.raw_lines),
+            thousands(file.kept),
+            thousands(file.duplicates),
+            thousands(file.quarantined),
+            encoding(file).unwrap_or_default()
+        );
     }
     outln!("ingest: {}", summary.accounting_line());
 }

@@ -127,8 +127,11 @@ async fn bad_lines_are_quarantined_and_the_rest_kept() {
     assert_eq!(summary["duplicates"], 1);
 }
 
+/// The whole file decides its encoding, not its start: a Windows-1252
+/// export whose first non-ASCII byte comes after the first megabyte is read
+/// without flags, every line the same way, nothing quarantined.
 #[tokio::test]
-async fn invalid_utf8_after_the_sniffed_start_is_quarantined() {
+async fn a_late_windows_1252_byte_makes_the_whole_file_windows_1252() {
     let dir = tempfile::tempdir().unwrap();
     let mut text = format!("{HEADER}\n").into_bytes();
     let mut lines = 0;
@@ -138,13 +141,19 @@ async fn invalid_utf8_after_the_sniffed_start_is_quarantined() {
             format!("5{lines:06},85123A,HEART,1,12/1/2010 8:26,2.55,17850,United Kingdom\n").as_bytes(),
         );
     }
-    text.extend_from_slice(b"999999,85123A,CAF\xc9,1,12/1/2010 8:26,2.55,17850,United Kingdom\n");
+    text.extend_from_slice(b"999999,85123A,CAF\xc9 \xa3,1,12/1/2010 8:26,2.55,17850,United Kingdom\n");
     std::fs::write(dir.path().join("late.csv"), &text).unwrap();
     let stdout = ingest(dir.path(), "late.csv", &[]).ok();
-    assert!(stdout.contains(" + 1 quarantined"), "{stdout}");
-    let rows = quarantine(dir.path()).await;
-    assert_eq!(rows[0].0, lines + 2);
-    assert!(rows[0].1.contains("not valid UTF-8") && rows[0].1.contains("--encoding windows-1252"), "{rows:?}");
+    let total = insights_ingest::thousands(lines + 1);
+    assert!(
+        stdout.contains(&format!("{total} raw = {total} kept + 0 duplicates + 0 quarantined (Windows-1252)")),
+        "{stdout}"
+    );
+    assert_eq!(summary(dir.path())["files"][0]["encoding"], "Windows-1252");
+    let late =
+        read_sql(&dir.path().join("out/curated/transactions"), "select description from t where invoice_no = '999999'")
+            .await;
+    assert_eq!(crate::util::cells(&late, "description"), [crate::util::Cell::Text("CAFÉ £".into())]);
 }
 
 #[tokio::test]
@@ -164,6 +173,34 @@ async fn windows_1252_and_cr_line_endings_are_read() {
     assert_eq!(crate::util::cells(&kept, "description")[0], crate::util::Cell::Text("£ 5 GIFT VOUCHER".into()));
     assert_eq!(crate::util::cells(&kept, "customer_id")[1], crate::util::Cell::Null);
     assert_eq!(crate::util::cells(&kept, "ts")[0], crate::util::Cell::Text("2010-12-01T08:26:00".into()));
+}
+
+/// A UTF-8 file with one bad byte deep in it stays UTF-8 and quarantines
+/// that line, saying why; every other line is read as UTF-8.
+#[tokio::test]
+async fn a_stray_byte_in_utf8_text_quarantines_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\r";
+    let line = |n: u32, description: &[u8]| {
+        let mut bytes = format!("{},85123A,", 536365 + n).into_bytes();
+        bytes.extend(description);
+        bytes.extend(format!(",6,12/1/10 8:26,2.55,{},United Kingdom\r", 17850 + n % 1000).as_bytes());
+        bytes
+    };
+    let mut utf8 = header.as_bytes().to_vec();
+    for n in 0..20_000 {
+        utf8.extend(line(n, "CAFÉ AU LAIT MUG £".as_bytes()));
+    }
+    utf8.extend(line(20_000, b"BROKEN \xff MUG"));
+    std::fs::write(dir.path().join("utf8.csv"), &utf8).unwrap();
+    let stdout = ingest(dir.path(), "utf8.csv", &[]).ok();
+    assert!(stdout.contains("20,001 raw = 20,000 kept + 0 duplicates + 1 quarantined (UTF-8)"), "{stdout}");
+    let reasons = read_sql(&dir.path().join("out/curated/quarantine"), "select reason, line from t").await;
+    let reason = format!("{:?}", crate::util::cells(&reasons, "reason"));
+    assert!(reason.contains("byte 0xFF in field 3 (column `description`) is not valid UTF-8"), "{reason}");
+    assert!(reason.contains("pass --encoding windows-1252"), "{reason}");
+    let kept = read_sql(&dir.path().join("out/curated/transactions"), "select distinct description from t").await;
+    assert_eq!(crate::util::cells(&kept, "description"), [crate::util::Cell::Text("CAFÉ AU LAIT MUG £".into())]);
 }
 
 #[test]

@@ -1,5 +1,9 @@
 //! Delimited text: plain or gzip, UTF-8 or Windows-1252/Latin-1 (or UTF-16
-//! with a BOM), lines ending in LF, CRLF or CR alone.
+//! with a BOM), lines ending in LF, CRLF or CR alone. Unless told, the
+//! encoding is decided by a first pass over the whole file, which costs
+//! about a tenth of a gzip export's ingest (it is decompressed twice);
+//! reading as UTF-8 and starting again at the first byte that is not would
+//! need the lines already staged taken back.
 
 use std::fs::File;
 use std::io::{BufReader, Cursor, Read};
@@ -13,23 +17,18 @@ use crate::columns::{CANONICAL_COLUMNS, map_columns};
 use crate::sink::Sink;
 use crate::{Encoding, IngestError, IngestOptions, InputFile};
 
-/// How much of the (decompressed) start of a file decides its encoding,
-/// delimiter and line endings.
+/// How much of the (decompressed) start of a file decides its delimiter and
+/// line endings; also the block size of the encoding pass.
 const SNIFF_BYTES: usize = 1 << 20;
 
 pub(crate) fn read(file: &InputFile, options: &IngestOptions, sink: &mut Sink) -> Result<(), IngestError> {
     let path = Path::new(&file.name);
     let read_error = |source| IngestError::Read { path: path.to_path_buf(), source };
     let corrupt = |message: String| IngestError::Corrupt { path: path.to_path_buf(), format: "CSV", message };
-    let mut reader = BufReader::new(File::open(&file.path).map_err(read_error)?);
-    let mut magic = [0u8; 2];
-    let magic_len = read_up_to(&mut reader, &mut magic).map_err(read_error)?;
-    if magic_len == 0 {
+    if std::fs::metadata(&file.path).map_err(read_error)?.len() == 0 {
         return Err(IngestError::Empty { path: path.to_path_buf() });
     }
-    let raw = Cursor::new(magic[..magic_len].to_vec()).chain(reader);
-    let mut decompressed: Box<dyn Read + Send> =
-        if magic == [0x1f, 0x8b] { Box::new(MultiGzDecoder::new(raw)) } else { Box::new(raw) };
+    let mut decompressed = open_decompressed(&file.path).map_err(read_error)?;
     let mut head = vec![0u8; SNIFF_BYTES];
     let head_len = read_up_to(&mut decompressed, &mut head).map_err(|e| corrupt(e.to_string()))?;
     head.truncate(head_len);
@@ -41,7 +40,12 @@ pub(crate) fn read(file: &InputFile, options: &IngestOptions, sink: &mut Sink) -
     let single_byte = match options.encoding {
         Encoding::Utf8 => false,
         Encoding::Windows1252 | Encoding::Latin1 => !has_bom,
-        Encoding::Auto => !has_bom && !looks_like_utf8(&head),
+        Encoding::Auto if has_bom => false,
+        // Decided from the whole file, not its start: the first `£` of a
+        // Windows export can come tens of thousands of lines in.
+        Encoding::Auto => !Utf8Evidence::of(open_decompressed(&file.path).map_err(read_error)?)
+            .map_err(|e| corrupt(e.to_string()))?
+            .is_utf8(),
     };
     let cr_only = !head.contains(&b'\n') && head.contains(&b'\r');
     let delimiter = options.delimiter.unwrap_or_else(|| guess_delimiter(&head));
@@ -73,6 +77,7 @@ pub(crate) fn read(file: &InputFile, options: &IngestOptions, sink: &mut Sink) -
     let positions = map_columns(path, &header, &options.columns)?;
     sink.start_source(file.name.clone());
     let encoding_name = if single_byte { "Windows-1252" } else { "UTF-8" };
+    sink.set_encoding(encoding_name);
     let mut data_lines = 0u64;
     while let Some(line) = next(&mut reader, &mut record)? {
         data_lines += 1;
@@ -122,12 +127,79 @@ fn decode_fields(record: &csv::ByteRecord, single_byte: bool) -> Result<Vec<&str
         .collect()
 }
 
-fn looks_like_utf8(head: &[u8]) -> bool {
-    match std::str::from_utf8(head) {
-        Ok(_) => true,
-        // A multi-byte character cut off by the end of the sample is fine.
-        Err(e) => e.error_len().is_none(),
+/// The file's bytes, gzip-decompressed when they are gzip.
+fn open_decompressed(path: &Path) -> std::io::Result<Box<dyn Read + Send>> {
+    let mut reader = BufReader::new(File::open(path)?);
+    let mut magic = [0u8; 2];
+    let magic_len = read_up_to(&mut reader, &mut magic)?;
+    let raw = Cursor::new(magic[..magic_len].to_vec()).chain(reader);
+    Ok(if magic == [0x1f, 0x8b] { Box::new(MultiGzDecoder::new(raw)) } else { Box::new(raw) })
+}
+
+/// What a pass over a file's bytes says about UTF-8.
+#[derive(Debug, Default, PartialEq)]
+struct Utf8Evidence {
+    /// Characters of two bytes or more that are valid UTF-8.
+    multibyte: u64,
+    /// Bytes that cannot be UTF-8 where they stand.
+    invalid: u64,
+}
+
+impl Utf8Evidence {
+    /// Reads `reader` to its end in blocks (a block's last character may
+    /// continue in the next).
+    fn of(mut reader: impl Read) -> std::io::Result<Self> {
+        let mut evidence = Self::default();
+        let mut buffer = vec![0u8; SNIFF_BYTES];
+        let mut carried = 0;
+        loop {
+            let read = read_up_to(&mut reader, &mut buffer[carried..])?;
+            if read == 0 {
+                evidence.invalid += u64::from(carried > 0);
+                return Ok(evidence);
+            }
+            let filled = carried + read;
+            let mut rest = &buffer[..filled];
+            loop {
+                match std::str::from_utf8(rest) {
+                    Ok(text) => {
+                        evidence.multibyte += lead_bytes(text.as_bytes());
+                        rest = &[];
+                        break;
+                    }
+                    Err(e) => {
+                        let (valid, after) = rest.split_at(e.valid_up_to());
+                        evidence.multibyte += lead_bytes(valid);
+                        match e.error_len() {
+                            Some(bad) => {
+                                evidence.invalid += 1;
+                                rest = &after[bad..];
+                            }
+                            None => {
+                                rest = after;
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            carried = rest.len();
+            buffer.copy_within(filled - carried..filled, 0);
+        }
     }
+
+    /// UTF-8 unless bytes that cannot be UTF-8 are as common as characters
+    /// that are: a UTF-8 file with a stray bad byte stays UTF-8 (that line
+    /// is quarantined), a Windows-1252 one has no valid multi-byte
+    /// characters, or by accident only a few.
+    fn is_utf8(&self) -> bool {
+        self.invalid == 0 || self.multibyte > self.invalid
+    }
+}
+
+/// The first bytes of multi-byte UTF-8 characters in valid UTF-8.
+fn lead_bytes(valid: &[u8]) -> u64 {
+    valid.iter().filter(|b| **b >= 0xc0).count() as u64
 }
 
 fn guess_delimiter(head: &[u8]) -> u8 {
@@ -150,4 +222,28 @@ fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> 
         }
     }
     Ok(filled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn evidence(bytes: &[u8]) -> Utf8Evidence {
+        Utf8Evidence::of(Cursor::new(bytes.to_vec())).unwrap()
+    }
+
+    #[test]
+    fn the_whole_file_decides_and_a_character_may_span_two_blocks() {
+        let mut late_pound = vec![b'a'; SNIFF_BYTES - 1];
+        late_pound.extend("£1".as_bytes());
+        assert_eq!(evidence(&late_pound), Utf8Evidence { multibyte: 1, invalid: 0 });
+        let mut windows = vec![b'a'; 3 * SNIFF_BYTES];
+        windows.extend([0xa3, b'1', b'\n']);
+        assert_eq!(evidence(&windows), Utf8Evidence { multibyte: 0, invalid: 1 });
+        assert!(!evidence(&windows).is_utf8());
+        let mut stray = "£ é ü\n".repeat(10).into_bytes();
+        stray.extend([b'x', 0xff, b'\n']);
+        assert!(evidence(&stray).is_utf8(), "a stray byte in UTF-8 text");
+        assert_eq!(evidence("ok \u{e9}".as_bytes()[..4].as_ref()), Utf8Evidence { multibyte: 0, invalid: 1 });
+    }
 }
