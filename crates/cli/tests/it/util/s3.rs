@@ -62,7 +62,11 @@ impl S3Server {
         let port = || free_port_with_twin(10_000);
         let (s3, master, volume, filer, admin, webdav, metrics, iceberg, lance) =
             (port(), port(), port(), port(), port(), port(), port(), port(), port());
-        let data = dir.path().display().to_string();
+        // weed keeps volume files in a directory beside `-dir`, so `-dir` is
+        // a subdirectory: everything stays in the one removed with the server.
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        let data = data.display().to_string();
         let log = std::fs::File::create(dir.path().join("weed.log")).unwrap();
         let child = Command::new(weed())
             .args([
@@ -83,6 +87,8 @@ impl S3Server {
             ])
             .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
             .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+            // Its sockets go to TMPDIR.
+            .env("TMPDIR", dir.path())
             .current_dir(dir.path())
             .stdout(Stdio::from(log.try_clone().unwrap()))
             .stderr(Stdio::from(log))
