@@ -208,8 +208,7 @@ fn run_once(
             let started = start_cluster(binary, args, tls.as_deref())?;
             run.args(["submit", "--scheduler", &started.url]);
             if let Some(certs) = &tls {
-                run.arg("--tls-ca").arg(certs.join("ca.crt"));
-                run.arg("--tls-cert").arg(certs.join("client.crt")).arg("--tls-key").arg(certs.join("client.key"));
+                run.args(insights_local_cluster::tls_args(certs, "client"));
             }
             cluster = Some(started);
         }

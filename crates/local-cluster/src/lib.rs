@@ -145,19 +145,9 @@ impl ClusterSpec {
         Ok(command)
     }
 
-    /// `--tls-ca … --tls-cert DIR/HOST.crt --tls-key DIR/HOST.key`, or
-    /// nothing without a TLS directory.
-    pub fn tls_args(&self, host: &str) -> Vec<String> {
-        let Some(dir) = &self.tls_dir else { return Vec::new() };
-        let file = |name: String| dir.join(name).display().to_string();
-        vec![
-            "--tls-ca".into(),
-            file("ca.crt".into()),
-            "--tls-cert".into(),
-            file(format!("{host}.crt")),
-            "--tls-key".into(),
-            file(format!("{host}.key")),
-        ]
+    /// The TLS flags of `host`, or none without a TLS directory.
+    fn tls_args(&self, host: &str) -> Vec<String> {
+        self.tls_dir.as_deref().map(|dir| tls_args(dir, host)).unwrap_or_default()
     }
 
     /// Executor `index` (its certificate: `executor-{index + 1}`), and its
@@ -190,6 +180,21 @@ impl ClusterSpec {
             }
         }
     }
+}
+
+/// `--tls-ca DIR/ca.crt --tls-cert DIR/HOST.crt --tls-key DIR/HOST.key`:
+/// the flags of `host` (`client` for `submit`) from a directory of
+/// `insights certs`.
+pub fn tls_args(dir: &Path, host: &str) -> Vec<String> {
+    let file = |name: String| dir.join(name).display().to_string();
+    vec![
+        "--tls-ca".into(),
+        file("ca.crt".into()),
+        "--tls-cert".into(),
+        file(format!("{host}.crt")),
+        "--tls-key".into(),
+        file(format!("{host}.key")),
+    ]
 }
 
 /// The port the scheduler printed ("scheduler listening on HOST:PORT").

@@ -34,7 +34,7 @@ async fn a_tls_cluster_of_two_executors_matches_the_golden_tables() {
     let (server, cluster) = cluster_with_data(dir.path(), false, Some(certs.clone())).await;
     let mut args = vec!["submit", "--scheduler", &cluster.url, "--input", "s3://shop/exports/", "--output"];
     args.push("s3://shop/cluster");
-    let tls = cluster::tls_flags(&certs, "client");
+    let tls = insights_local_cluster::tls_args(&certs, "client");
     args.extend(tls.iter().map(String::as_str));
     let stdout = server.insights(dir.path(), &args).ok();
     assert!(stdout.contains("541,909 raw = 536,641 kept"), "{stdout}");
@@ -297,13 +297,13 @@ async fn a_tls_cluster_refuses_whoever_lacks_a_certificate_its_ca_signed() {
         server.insights(dir.path(), &args)
     };
 
-    let done = submit("s3://shop/tls", &cluster::tls_flags(&certs, "client"));
+    let done = submit("s3://shop/tls", &insights_local_cluster::tls_args(&certs, "client"));
     assert!(done.success(), "{}", done.stderr());
     assert!(server.location("s3://shop/tls").read("manifest.json").await.is_ok());
 
     let plain = submit("s3://shop/plain", &[]).err();
     assert!(plain.contains("refused the connection"), "{plain}");
-    let foreign = submit("s3://shop/foreign", &cluster::tls_flags(&other, "client")).err();
+    let foreign = submit("s3://shop/foreign", &insights_local_cluster::tls_args(&other, "client")).err();
     assert!(foreign.contains("refused the connection"), "{foreign}");
     for output in ["plain", "foreign"] {
         let committed = server.location(&format!("s3://shop/{output}")).list().await.unwrap_or_default();

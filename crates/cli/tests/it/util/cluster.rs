@@ -37,16 +37,3 @@ pub fn make_certs(dir: &Path, name: &str) -> PathBuf {
     super::insights(dir, &["certs", "--out", &out, "--hosts", "scheduler,executor-1,executor-2"]).ok();
     certs
 }
-
-/// The TLS flags of `host` (`client` for submit) from a certs directory.
-pub fn tls_flags(certs: &Path, host: &str) -> Vec<String> {
-    let file = |name: &str| certs.join(name).display().to_string();
-    vec![
-        "--tls-ca".into(),
-        file("ca.crt"),
-        "--tls-cert".into(),
-        file(&format!("{host}.crt")),
-        "--tls-key".into(),
-        file(&format!("{host}.key")),
-    ]
-}
