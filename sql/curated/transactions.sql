@@ -1,12 +1,13 @@
 -- name: transactions
--- version: 1
+-- version: 2
 -- description: >
 --   The curated layer. Normalises every typed raw line as the contract says
 --   (codes trimmed and upper case; empty text becomes null; a trailing `.0`
 --   is dropped from customer ids, so `17850.0` and `17850` are one customer)
 --   and keeps exact duplicates once: a line whose eight canonical values equal
 --   an earlier line's. `source_file` is the input file of the first
---   occurrence, for the per-file row accounting.
+--   occurrence, for the per-file row accounting. An export without order
+--   numbers gets one per customer and time: `ORDER <customer> <time>`.
 
 with normalised_lines as (
     select
@@ -22,6 +23,26 @@ with normalised_lines as (
     from raw_lines
 ),
 
+ordered_lines as (
+    -- invoice_no is null only when the input has no such column (an empty
+    -- one is quarantined): then an order is what one customer bought at
+    -- one time. The made-up number never starts with C (a cancellation).
+    select
+        coalesce(
+            invoice_no,
+            concat('ORDER ', coalesce(customer_id, '-'), ' ', to_char(invoice_ts, '%Y-%m-%d %H:%M:%S'))
+        ) as invoice_no,
+        stock_code,
+        description,
+        quantity,
+        invoice_ts,
+        unit_price,
+        customer_id,
+        country,
+        source_file
+    from normalised_lines
+),
+
 distinct_lines as (
     select
         invoice_no,
@@ -33,7 +54,7 @@ distinct_lines as (
         customer_id,
         country,
         min(source_file) as source_file
-    from normalised_lines
+    from ordered_lines
     group by invoice_no, stock_code, description, quantity, invoice_ts, unit_price, customer_id, country
 )
 

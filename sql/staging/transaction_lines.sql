@@ -1,10 +1,11 @@
 -- name: transaction_lines
--- version: 1
+-- version: 2
 -- description: >
 --   Every curated transaction line with the derived columns every insight
 --   shares: revenue (exact decimal), is_cancellation (invoice starts with C),
---   is_product (false for postage, fees, adjustments and other service codes),
---   invoice_date and year_month.
+--   is_product (false for postage, fees, adjustments and other service codes;
+--   true for the lines of an export without product codes), invoice_date
+--   and year_month.
 
 with curated_lines as (
     select * from transactions
@@ -22,7 +23,7 @@ derived as (
         country,
         quantity * unit_price as revenue,
         starts_with(invoice_no, 'C') as is_cancellation,
-        not (
+        stock_code is null or not (
             stock_code in (
                 'POST', 'DOT', 'M', 'C2', 'C3', 'D', 'S', 'B',
                 'BANK CHARGES', 'ADJUST', 'ADJUST2', 'AMAZONFEE', 'PADS', 'CRUK', 'GIFT'

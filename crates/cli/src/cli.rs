@@ -275,6 +275,10 @@ pub struct InputArgs {
     /// Input format, instead of guessing from the file extension.
     #[arg(long, env = "INSIGHTS_FORMAT", value_enum)]
     pub format: Option<insights_ingest::Format>,
+    /// The kind of export, which names its columns (default: config
+    /// `ingest.preset`, else uci).
+    #[arg(long, env = "INSIGHTS_PRESET", value_enum)]
+    pub preset: Option<insights_ingest::Preset>,
     /// Text encoding of CSV input (default: config `ingest.encoding`, else
     /// auto).
     #[arg(long, env = "INSIGHTS_ENCODING", value_enum)]

@@ -45,16 +45,23 @@ pub struct IngestConfig {
     pub format: Option<insights_ingest::Format>,
     pub encoding: Option<insights_ingest::Encoding>,
     pub sheet: Option<String>,
-    /// Single-character field delimiter (default: guessed).
-    pub delimiter: Option<char>,
+    /// Field delimiter: one character, `tab` or `whitespace` (default:
+    /// guessed).
+    pub delimiter: Option<String>,
+    /// The kind of export: uci, shopify or transactions.
+    pub preset: Option<insights_ingest::Preset>,
     #[serde(default)]
     pub day_first: bool,
     /// Extra chrono formats for invoice timestamps, tried first.
     #[serde(default)]
     pub timestamp_formats: Vec<String>,
-    /// Canonical column -> header name in the input.
+    /// Canonical column (or `line_total`) -> header name in the input.
     #[serde(default)]
     pub columns: BTreeMap<String, String>,
+    /// Order-level columns copied to an order's later lines.
+    pub fill_down: Option<Vec<String>>,
+    /// Orders whose `column` holds one of `values` are cancellations.
+    pub cancelled: Option<insights_ingest::Cancelled>,
     /// Memory for de-duplication before spilling to disk, e.g. `2GiB`.
     pub memory_limit: Option<String>,
 }

@@ -84,9 +84,8 @@ impl Settings {
 
     pub fn ingest_options(&self, args: &InputArgs) -> Result<IngestOptions> {
         let file = &self.config.ingest;
-        let delimiter = match file.delimiter {
-            Some(c) if c.is_ascii() => Some(c as u8),
-            Some(c) => bail!("config `ingest.delimiter`: `{c}` is not a single-byte character"),
+        let delimiter = match &file.delimiter {
+            Some(text) => Some(text.parse().map_err(|e: String| anyhow::anyhow!("config `ingest.delimiter`: {e}"))?),
             None => None,
         };
         Ok(IngestOptions {
@@ -94,7 +93,10 @@ impl Settings {
             encoding: args.encoding.or(file.encoding).unwrap_or_default(),
             sheet: args.sheet.clone().or_else(|| file.sheet.clone()),
             delimiter,
+            preset: args.preset.or(file.preset).unwrap_or_default(),
             columns: file.columns.clone(),
+            fill_down: file.fill_down.clone(),
+            cancelled: file.cancelled.clone(),
             day_first: args.day_first || file.day_first,
             timestamp_formats: file.timestamp_formats.clone(),
             progress: true,

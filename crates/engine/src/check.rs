@@ -24,13 +24,9 @@ fn empty_table(ctx: &SessionContext, name: &str, schema: SchemaRef) -> datafusio
     Ok(())
 }
 
-/// Plans staging models and insights in dependency order against empty
-/// source tables. A failed file is reported and later files that read it
-/// fail too.
-pub async fn plan_catalog<'a>(catalog: &'a Catalog, params: &BTreeMap<String, Params>) -> Vec<PlannedModel<'a>> {
-    let ctx =
-        SessionContext::new_with_config(SessionConfig::new().set_bool("datafusion.sql_parser.collect_spans", true));
-    crate::functions::register_in(&ctx).expect("registers");
+/// Registers the source tables (`transactions`, `category_rules`) with
+/// their schemas and no rows.
+pub(crate) fn register_empty_sources(ctx: &SessionContext) -> datafusion::error::Result<()> {
     let mut transactions: Vec<Field> =
         insights_ingest::transactions_schema().fields().iter().map(|f| f.as_ref().clone()).collect();
     transactions.push(Field::new(insights_ingest::MONTH_COLUMN, DataType::Utf8, false));
@@ -39,8 +35,18 @@ pub async fn plan_catalog<'a>(catalog: &'a Catalog, params: &BTreeMap<String, Pa
         Field::new("category", DataType::Utf8, false),
         Field::new("keyword", DataType::Utf8, false),
     ]);
-    empty_table(&ctx, "transactions", Arc::new(Schema::new(transactions))).expect("registers");
-    empty_table(&ctx, "category_rules", Arc::new(rules)).expect("registers");
+    empty_table(ctx, "transactions", Arc::new(Schema::new(transactions)))?;
+    empty_table(ctx, "category_rules", Arc::new(rules))
+}
+
+/// Plans staging models and insights in dependency order against empty
+/// source tables. A failed file is reported and later files that read it
+/// fail too.
+pub async fn plan_catalog<'a>(catalog: &'a Catalog, params: &BTreeMap<String, Params>) -> Vec<PlannedModel<'a>> {
+    let ctx =
+        SessionContext::new_with_config(SessionConfig::new().set_bool("datafusion.sql_parser.collect_spans", true));
+    crate::functions::register_in(&ctx).expect("registers");
+    register_empty_sources(&ctx).expect("registers");
     let no_params = Params::new();
     let mut planned = Vec::new();
     for model in &catalog.models {

@@ -56,9 +56,18 @@ pub(crate) async fn ingest_on_cluster(
         ctx.register_parquet(&table, url, ParquetReadOptions::default()).await?;
         let schema = ctx.table(&table).await?.schema().as_arrow().clone();
         let header: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-        let positions = insights_ingest::map_columns(std::path::Path::new(url), &header, &options.columns)?;
+        let map = insights_ingest::map_columns(std::path::Path::new(url), &header, options)?;
+        // The executors read the eight columns as they are; a line total,
+        // absent columns or order-level fields need the client's readers.
+        let (Some(positions), true) = (
+            map.positions.iter().copied().collect::<Option<Vec<usize>>>(),
+            map.line_total.is_none() && map.fill_down.is_empty() && map.cancelled.is_none(),
+        ) else {
+            log::info!("{url}: the column mapping needs the client's readers");
+            return Ok(None);
+        };
         let mut columns = Vec::new();
-        for ((canonical, _), position) in insights_ingest::CANONICAL_COLUMNS.iter().zip(positions) {
+        for (canonical, &position) in insights_ingest::CANONICAL_COLUMNS.iter().zip(&positions) {
             let field = schema.field(position);
             let Some(expression) = typed(canonical, field.name(), field.data_type()) else {
                 log::info!("{url}: column `{}` is {}; reading it on the client", field.name(), field.data_type());

@@ -56,7 +56,7 @@ pub async fn diff_runs(
     (b_location, b): (&Location, &Manifest),
     tolerance: f64,
 ) -> Result<Vec<TableDiff>, EngineError> {
-    let mut names: Vec<&str> = a.insights.iter().chain(&b.insights).map(|i| i.name.as_str()).collect();
+    let mut names: Vec<&str> = a.written().chain(b.written()).map(|i| i.name.as_str()).collect();
     names.sort();
     names.dedup();
     let mut diffs = Vec::new();

@@ -12,14 +12,30 @@ use crate::EngineError;
 
 pub const MANIFEST_FILE: &str = "manifest.json";
 
+/// Whether a run wrote an insight's table.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum InsightStatus {
+    #[default]
+    Written,
+    /// The input lacks a column the insight needs (see `reason`).
+    Skipped,
+}
+
 /// One insight's result in a run.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct InsightRecord {
     pub name: String,
     pub version: u32,
+    #[serde(default)]
+    pub status: InsightStatus,
+    /// Why the insight was skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// Checksum of the query (and parameter declarations) that produced the table.
     pub sha256: String,
-    /// Directory of the Parquet table, relative to the output directory.
+    /// Directory of the Parquet table, relative to the output directory
+    /// (empty when skipped).
     pub path: String,
     pub rows: u64,
     pub seconds: f64,
@@ -78,7 +94,18 @@ impl Manifest {
         Ok(output.write(MANIFEST_FILE, json).await?)
     }
 
+    /// The insight's record, if the run wrote its table.
     pub fn insight(&self, name: &str) -> Option<&InsightRecord> {
-        self.insights.iter().find(|i| i.name == name)
+        self.written().find(|i| i.name == name)
+    }
+
+    /// The insights whose tables the run wrote.
+    pub fn written(&self) -> impl Iterator<Item = &InsightRecord> {
+        self.insights.iter().filter(|i| i.status == InsightStatus::Written)
+    }
+
+    /// The insights the run skipped, with their reasons.
+    pub fn skipped(&self) -> impl Iterator<Item = &InsightRecord> {
+        self.insights.iter().filter(|i| i.status == InsightStatus::Skipped)
     }
 }

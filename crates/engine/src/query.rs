@@ -26,7 +26,7 @@ pub async fn query_session(
         let df = ctx.sql(&model.sql).await?.with_param_values(crate::params::param_values(&Params::new()))?;
         ctx.register_table(model.name(), df.into_view())?;
     }
-    for record in &manifest.insights {
+    for record in manifest.written() {
         ctx.register_parquet(&record.name, &format!("{}/", output.url_of(&record.path)), ParquetReadOptions::default())
             .await?;
     }

@@ -19,7 +19,8 @@ use insights_ingest::IngestOptions;
 use insights_storage::{Location, StorageOptions};
 
 use crate::curated::{Ingested, ingest_input};
-use crate::manifest::{InsightRecord, Manifest};
+use crate::lineage::{insights_to_skip, null_columns};
+use crate::manifest::{InsightRecord, InsightStatus, Manifest};
 use crate::session::with_target_partitions;
 use crate::staging::{STAGING_DIR, StagingStore};
 use crate::start_order::StartOrder;
@@ -99,7 +100,7 @@ pub async fn run(catalog: &Catalog, options: &RunOptions, report: &dyn RunReport
         insights: insights
             .into_iter()
             .map(|record| InsightRecord {
-                path: relative(&record.path),
+                path: if record.path.is_empty() { String::new() } else { relative(&record.path) },
                 csv: record.csv.as_deref().map(relative),
                 ..record
             })
@@ -143,6 +144,28 @@ async fn run_into(
     let ingest_seconds = ingest_started.elapsed().as_secs_f64();
     report.ingested(&summary);
 
+    // Insights about columns the input lacks (products, countries) are
+    // skipped, with their reasons, instead of writing tables of nulls.
+    let all_selected = selected;
+    let skipped = insights_to_skip(catalog, &all_selected, &options.params, &null_columns(&summary)).await?;
+    let selected: Vec<&Model> = all_selected.iter().copied().filter(|m| !skipped.contains_key(m.name())).collect();
+    let mut records: Vec<InsightRecord> = Vec::new();
+    for model in all_selected.iter().filter(|m| skipped.contains_key(m.name())) {
+        let record = InsightRecord {
+            name: model.name().to_string(),
+            version: model.version(),
+            status: InsightStatus::Skipped,
+            reason: skipped.get(model.name()).cloned(),
+            sha256: model.checksum.clone(),
+            path: String::new(),
+            rows: 0,
+            seconds: 0.0,
+            csv: None,
+        };
+        report.insight_done(&record);
+        records.push(record);
+    }
+
     let ctx = &engine.ctx;
     register_sources(ctx, run_location, &options.category_rules).await?;
     let staging = StagingStore::for_run(&engine_options, summary.kept, run_location).await?;
@@ -166,7 +189,6 @@ async fn run_into(
     let models: Vec<&Model> = catalog.staging_for(&selected).into_iter().chain(selected.iter().copied()).collect();
     let mut order = StartOrder::new(&models);
     let mut in_flight = futures::stream::FuturesUnordered::new();
-    let mut records = Vec::new();
     loop {
         while in_flight.len() < concurrency {
             let Some(model) = order.next_ready() else { break };
@@ -197,10 +219,10 @@ async fn run_into(
     debug_assert!(order.waiting.is_empty(), "the catalog is ordered by dependency, so every insight gets ready");
     // Materialized staging tables are a cache of this run, not results.
     run_location.join(STAGING_DIR).delete_all().await?;
-    let position = |name: &str| selected.iter().position(|m| m.name() == name);
+    let position = |name: &str| all_selected.iter().position(|m| m.name() == name);
     records.sort_by_key(|record| position(&record.name));
     if options.csv_copies {
-        for record in &mut records {
+        for record in records.iter_mut().filter(|record| record.status == InsightStatus::Written) {
             let relative = format!("csv/{}.csv", record.name);
             let batches = ctx.table(record.name.as_str()).await?.collect().await?;
             let mut bytes = Vec::new();
@@ -253,6 +275,8 @@ async fn run_insight(
     Ok(InsightRecord {
         name: model.name().to_string(),
         version: model.version(),
+        status: InsightStatus::Written,
+        reason: None,
         sha256: model.checksum.clone(),
         path: relative,
         rows: written_rows(&written),

@@ -97,6 +97,7 @@ async fn build(
                     sources = counts;
                 } else {
                     for (total, counts) in sources.iter_mut().zip(counts) {
+                        total.absent = total.absent.take().or(counts.absent);
                         total.raw_lines += counts.raw_lines;
                         total.quarantined += counts.quarantined;
                         total.typed += counts.typed;
@@ -143,6 +144,14 @@ async fn build(
     log::info!("curated {} months in {:.2} s", staged_months.len(), curation_started.elapsed().as_secs_f64());
     std::fs::remove_dir_all(&staging_dir).map_err(|source| IngestError::Write { path: staging_dir.clone(), source })?;
 
+    // Absent from the run: absent from every file that was read.
+    let mut absent: Option<Vec<&str>> = None;
+    for read in sources.iter().filter_map(|counts| counts.absent.as_ref()) {
+        absent = Some(match absent {
+            None => read.clone(),
+            Some(so_far) => so_far.into_iter().filter(|column| read.contains(column)).collect(),
+        });
+    }
     let files = sources
         .into_iter()
         .zip(kept)
@@ -155,7 +164,8 @@ async fn build(
             quarantined: counts.quarantined,
         })
         .collect();
-    let summary = IngestSummary::from_files(files);
+    let mut summary = IngestSummary::from_files(files);
+    summary.absent_columns = absent.unwrap_or_default().into_iter().map(String::from).collect();
     let summary_path = work.join(crate::SUMMARY_FILE);
     let json = serde_json::to_vec_pretty(&summary).expect("summary serialises");
     std::fs::write(&summary_path, json).map_err(|source| IngestError::Write { path: summary_path, source })?;

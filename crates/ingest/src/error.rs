@@ -26,6 +26,8 @@ pub enum IngestError {
     HeaderOnly { path: PathBuf },
     #[error("{path}: required column `{column}` not found (accepted names: {accepted}); the header has: {found}")]
     MissingColumn { path: PathBuf, column: String, accepted: String, found: String },
+    #[error("{path}: `ingest.{setting}` names the column `{name}`, which the header does not have; it has: {found}")]
+    MappedColumnNotFound { path: PathBuf, setting: String, name: String, found: String },
     #[error("{path}: unknown format; use --format csv|excel|parquet (extension not recognised)")]
     UnknownFormat { path: PathBuf },
     #[error("{path}: not a readable {format} file: {message}")]

@@ -16,13 +16,15 @@ mod inputs;
 mod months;
 mod options;
 mod parse;
+mod presets;
 mod readers;
 mod sink;
 mod summary;
 
-pub use columns::{CANONICAL_COLUMNS, map_columns};
+pub use columns::{CANONICAL_COLUMNS, ColumnMap, LINE_TOTAL, NULL_WHEN_ABSENT, OPTIONAL_COLUMNS, map_columns};
 pub use curate::{MONTH_COLUMN, QUARANTINE_DIR, SUMMARY_FILE, TRANSACTIONS_DIR, ingest, transactions_schema};
 pub use error::IngestError;
 pub use inputs::{Format, InputFile, RemoteInput, list_remote_inputs, open_inputs};
-pub use options::{DEFAULT_MEMORY_LIMIT, Encoding, IngestOptions};
+pub use options::{Cancelled, DEFAULT_MEMORY_LIMIT, Delimiter, Encoding, IngestOptions};
+pub use presets::Preset;
 pub use summary::{FileSummary, IngestSummary, thousands};

@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::Format;
+use crate::{Format, Preset};
 
 /// Text encoding of CSV inputs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -38,10 +38,19 @@ pub struct IngestOptions {
     /// Read only this Excel sheet (default: every sheet).
     pub sheet: Option<String>,
     /// CSV field delimiter (default: guessed from the header line).
-    pub delimiter: Option<u8>,
-    /// Canonical column name -> header name in the input, for exports whose
-    /// headers are neither UCI style.
+    pub delimiter: Option<Delimiter>,
+    /// The kind of export: which header names each canonical column goes
+    /// by, and its order-level conventions.
+    pub preset: Preset,
+    /// Canonical column name (or `line_total`) -> header name in the
+    /// input; wins over the preset's names.
     pub columns: BTreeMap<String, String>,
+    /// Columns (header or canonical names) that only an order's first line
+    /// carries, copied to its later lines (`None`: the preset's).
+    pub fill_down: Option<Vec<String>>,
+    /// Which lines are cancellations besides invoices starting with `C`
+    /// (`None`: the preset's).
+    pub cancelled: Option<Cancelled>,
     /// Read `1/2/2011` as 1 February (day first) instead of the UCI's US
     /// month-first order.
     pub day_first: bool,
@@ -53,6 +62,41 @@ pub struct IngestOptions {
     /// Memory for de-duplication before it spills to disk, in bytes
     /// (`None`: [`DEFAULT_MEMORY_LIMIT`]).
     pub memory_limit: Option<u64>,
+}
+
+/// How the fields of a text line are separated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delimiter {
+    /// One byte, e.g. `,`, `;`, tab; fields may be quoted.
+    Byte(u8),
+    /// Runs of spaces and tabs, as fixed-width logs are written; no quoting.
+    Whitespace,
+}
+
+impl std::str::FromStr for Delimiter {
+    type Err = String;
+
+    /// `whitespace`, `tab` or one single-byte character.
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "whitespace" => Ok(Self::Whitespace),
+            "tab" | "\\t" => Ok(Self::Byte(b'\t')),
+            _ => match text.as_bytes() {
+                [byte] if byte.is_ascii() => Ok(Self::Byte(*byte)),
+                _ => Err(format!("`{text}` is not a delimiter (one character, `tab` or `whitespace`)")),
+            },
+        }
+    }
+}
+
+/// Lines of orders whose `column` holds one of `values` (any case) are
+/// cancellations: their invoice number gets the `C` the UCI exports give
+/// cancellations, so they count as returns rather than sales.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cancelled {
+    pub column: String,
+    pub values: Vec<String>,
 }
 
 /// De-duplication holds the distinct lines; beyond this it spills to disk,

@@ -17,9 +17,9 @@ use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::{WriterProperties, WriterPropertiesBuilder};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::columns::CANONICAL_COLUMNS;
+use crate::columns::{CANONICAL_COLUMNS, ColumnMap, DESCRIPTION, INVOICE_NO, STOCK_CODE};
 use crate::months::{MonthFormat, MonthWriter};
-use crate::parse::{LineParser, Pretyped, TypedLine};
+use crate::parse::{LineParser, Pretyped, RawLine, TypedLine};
 use crate::{IngestError, IngestOptions};
 
 const BATCH_ROWS: usize = 8192;
@@ -30,6 +30,8 @@ pub(crate) struct SourceCounts {
     pub name: String,
     /// The text encoding it was read in (text files only).
     pub encoding: Option<&'static str>,
+    /// The canonical columns its header lacks, once read.
+    pub absent: Option<Vec<&'static str>>,
     pub raw_lines: u64,
     pub quarantined: u64,
     pub typed: u64,
@@ -37,8 +39,8 @@ pub(crate) struct SourceCounts {
 
 pub(crate) fn raw_lines_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
-        Field::new("invoice_no", DataType::Utf8, false),
-        Field::new("stock_code", DataType::Utf8, false),
+        Field::new("invoice_no", DataType::Utf8, true),
+        Field::new("stock_code", DataType::Utf8, true),
         Field::new("description", DataType::Utf8, true),
         Field::new("quantity", DataType::Int64, false),
         Field::new("invoice_ts", DataType::Timestamp(TimeUnit::Microsecond, None), false),
@@ -56,7 +58,7 @@ pub(crate) fn quarantine_schema() -> SchemaRef {
         Field::new("reason", DataType::Utf8, false),
         Field::new("raw_record", DataType::Utf8, false),
     ];
-    fields.extend(CANONICAL_COLUMNS.iter().map(|(name, _)| Field::new(*name, DataType::Utf8, true)));
+    fields.extend(CANONICAL_COLUMNS.iter().map(|name| Field::new(*name, DataType::Utf8, true)));
     Arc::new(Schema::new(fields))
 }
 
@@ -97,7 +99,45 @@ struct RejectedLine {
     reason: String,
     fields: Vec<String>,
     /// Field positions of the canonical columns, when the header mapped.
-    positions: Option<[usize; 8]>,
+    positions: Option<[Option<usize>; 8]>,
+}
+
+/// The order-level fields of the current order, for its later lines that
+/// leave them blank (see `ingest.fill_down`).
+#[derive(Debug, Default)]
+struct FillDown {
+    order: Option<String>,
+    /// (field position, value) of each filled-down column.
+    values: Vec<(usize, String)>,
+}
+
+impl FillDown {
+    /// Takes the values of a new order's first line, and any a later line
+    /// of the same order gives again.
+    fn see(&mut self, order: &str, fields: &[&str], columns: &[usize]) {
+        if self.order.as_deref() == Some(order) {
+            for (position, value) in &mut self.values {
+                if !fields[*position].trim().is_empty() {
+                    *value = fields[*position].to_string();
+                }
+            }
+        } else {
+            self.order = Some(order.to_string());
+            self.values = columns.iter().map(|&position| (position, fields[position].to_string())).collect();
+        }
+    }
+
+    /// Field `position` of a line of the current order: its own value, or
+    /// the order's when it is blank and filled down.
+    fn field<'a>(&'a self, fields: &[&'a str], position: usize) -> &'a str {
+        let own = fields[position];
+        if own.trim().is_empty()
+            && let Some((_, value)) = self.values.iter().find(|(filled, _)| *filled == position)
+        {
+            return value;
+        }
+        own
+    }
 }
 
 /// A spinner with the lines read so far, when `options.progress` asks.
@@ -123,6 +163,7 @@ pub(crate) struct Sink {
     unit_price: Decimal128Builder,
     source_file: Int32Builder,
     rejected: Vec<RejectedLine>,
+    fill_down: FillDown,
     pub sources: Vec<SourceCounts>,
     progress: ProgressBar,
     unreported_lines: u64,
@@ -153,6 +194,7 @@ impl Sink {
             unit_price: Decimal128Builder::new().with_precision_and_scale(18, 4)?,
             source_file: Int32Builder::new(),
             rejected: Vec::new(),
+            fill_down: FillDown::default(),
             sources: Vec::new(),
             progress,
             unreported_lines: 0,
@@ -162,12 +204,18 @@ impl Sink {
     /// Starts counting lines against a new source (file or sheet).
     pub fn start_source(&mut self, name: String) {
         self.progress.set_message(format!("reading {name}"));
+        self.fill_down = FillDown::default();
         self.sources.push(SourceCounts { name, ..Default::default() });
     }
 
     /// The text encoding the current source is read in.
     pub fn set_encoding(&mut self, encoding: &'static str) {
         self.current().encoding = Some(encoding);
+    }
+
+    /// The canonical columns the current source lacks.
+    pub fn set_absent(&mut self, absent: Vec<&'static str>) {
+        self.current().absent = Some(absent);
     }
 
     /// Adds, with no lines, the sources `other` started after this sink's
@@ -201,42 +249,62 @@ impl Sink {
         self.sources.last_mut().expect("start_source is called first")
     }
 
-    /// One raw data line; `positions` maps canonical columns to fields.
+    /// One raw data line; `map` says where its canonical fields are.
     pub fn line(
         &mut self,
         line: u64,
         fields: &[&str],
-        positions: &[usize; 8],
+        map: &ColumnMap,
         expected_fields: usize,
     ) -> Result<(), IngestError> {
         self.count_lines(1);
         if fields.len() != expected_fields {
             let reason = format!("expected {expected_fields} fields as in the header, found {}", fields.len());
-            return self.reject(line, reason, fields, Some(*positions));
+            return self.reject(line, reason, fields, Some(map.canonical_fields()));
         }
-        let canonical = positions.map(|p| fields[p]);
-        match self.parser.parse(canonical) {
+        // Taken out while the line borrows from it.
+        let mut fill_down = std::mem::take(&mut self.fill_down);
+        let filling = !map.fill_down.is_empty();
+        if filling && let Some(order) = map.positions[INVOICE_NO] {
+            fill_down.see(fields[order].trim(), fields, &map.fill_down);
+        }
+        let field = |position: usize| if filling { fill_down.field(fields, position) } else { fields[position] };
+        let mut canonical = map.positions.map(|position| position.map(field));
+        if map.code_from_description && canonical[STOCK_CODE].is_some_and(|code| code.trim().is_empty()) {
+            canonical[STOCK_CODE] = canonical[DESCRIPTION];
+        }
+        let raw = RawLine {
+            fields: canonical,
+            line_total: map.line_total.map(field),
+            cancelled: map.cancelled.as_ref().is_some_and(|(position, values)| {
+                values.iter().any(|v| field(*position).trim().eq_ignore_ascii_case(v))
+            }),
+        };
+        let result = match self.parser.parse(raw) {
             Ok(typed) => self.append(typed),
-            Err(reason) => self.reject(line, reason, fields, Some(*positions)),
-        }
+            Err(reason) => self.reject(line, reason, fields, Some(map.canonical_fields())),
+        };
+        self.fill_down = fill_down;
+        result
     }
 
     /// One raw data line whose reader already typed some values; `text`
-    /// gives every field as text, wanted only if the line is quarantined.
+    /// gives the canonical fields as text, wanted only if the line is
+    /// quarantined.
     pub fn pretyped_line(
         &mut self,
         line: u64,
-        fields: [&str; 8],
+        raw: RawLine,
         pretyped: Pretyped,
         text: impl FnOnce() -> Vec<String>,
     ) -> Result<(), IngestError> {
         self.count_lines(1);
-        match self.parser.parse_pretyped(fields, pretyped) {
+        match self.parser.parse_pretyped(raw, pretyped) {
             Ok(typed) => self.append(typed),
             Err(reason) => {
                 let text = text();
                 let fields: Vec<&str> = text.iter().map(String::as_str).collect();
-                self.reject(line, reason, &fields, Some([0, 1, 2, 3, 4, 5, 6, 7]))
+                self.reject(line, reason, &fields, Some(std::array::from_fn(Some)))
             }
         }
     }
@@ -254,14 +322,14 @@ impl Sink {
     }
 
     fn append(&mut self, typed: TypedLine) -> Result<(), IngestError> {
-        for (builder, value) in self.text.iter_mut().zip([
-            typed.invoice_no,
-            typed.stock_code,
-            typed.description,
-            typed.customer_id,
-            typed.country,
-        ]) {
-            builder.append_value(value);
+        match typed.invoice_no {
+            Some(invoice) if typed.cancelled => self.text[0].append_value(format!("C{}", invoice.trim_start())),
+            invoice => self.text[0].append_option(invoice),
+        }
+        for (builder, value) in
+            self.text[1..].iter_mut().zip([typed.stock_code, typed.description, typed.customer_id, typed.country])
+        {
+            builder.append_option(value);
         }
         self.quantity.append_value(typed.quantity);
         self.invoice_ts.append_value(typed.invoice_ts);
@@ -281,7 +349,7 @@ impl Sink {
         line: u64,
         reason: String,
         fields: &[&str],
-        positions: Option<[usize; 8]>,
+        positions: Option<[Option<usize>; 8]>,
     ) -> Result<(), IngestError> {
         self.count_lines(1);
         self.reject(line, reason, fields, positions)
@@ -292,7 +360,7 @@ impl Sink {
         line: u64,
         reason: String,
         fields: &[&str],
-        positions: Option<[usize; 8]>,
+        positions: Option<[Option<usize>; 8]>,
     ) -> Result<(), IngestError> {
         self.current().quarantined += 1;
         let fields = fields.iter().map(|f| f.to_string()).collect();
@@ -339,7 +407,7 @@ impl Sink {
             reason.append_value(rejected.reason);
             raw_record.append_value(join_record(&rejected.fields));
             for (slot, builder) in canonical.iter_mut().enumerate() {
-                builder.append_option(rejected.positions.and_then(|p| rejected.fields.get(p[slot])));
+                builder.append_option(rejected.positions.and_then(|p| rejected.fields.get(p[slot]?)));
             }
         }
         let mut columns: Vec<ArrayRef> = vec![

@@ -22,6 +22,12 @@ pub struct IngestSummary {
     pub duplicates: u64,
     pub quarantined: u64,
     pub files: Vec<FileSummary>,
+    /// Canonical columns no input has: without `invoice_no` an order is one
+    /// customer's purchase at one time, without `quantity` a line is one
+    /// item, and `stock_code`, `description` and `country` are null (the
+    /// insights that need them are skipped).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub absent_columns: Vec<String>,
 }
 
 impl IngestSummary {
@@ -33,6 +39,7 @@ impl IngestSummary {
             duplicates: total(|f| f.duplicates),
             quarantined: total(|f| f.quarantined),
             files,
+            absent_columns: Vec::new(),
         }
     }
 

@@ -91,7 +91,7 @@ pub async fn render_report(
     let manifest = Manifest::read(output).await?;
     let ctx = insights_engine::query_session(catalog, output, &manifest, storage).await?;
     let mut tables = BTreeMap::new();
-    for record in &manifest.insights {
+    for record in manifest.written() {
         tables.insert(record.name.clone(), data::load(&ctx, &record.name).await?);
     }
     let mut order: Vec<&str> = READING_ORDER.iter().copied().filter(|name| tables.contains_key(*name)).collect();
@@ -241,6 +241,7 @@ fn page_html(manifest: &Manifest, kpis: &[Kpi], sections: &[Section]) -> Result<
         inputs => manifest.input_files.join(", "),
         kpis => kpis,
         sections => sections,
+        skipped => manifest.skipped().collect::<Vec<_>>(),
         font_regular => b64.encode(dejavu::sans::regular()),
         font_bold => b64.encode(dejavu::sans::bold()),
     })?;
@@ -271,6 +272,14 @@ fn page_markdown(manifest: &Manifest, kpis: &[Kpi], sections: &[Section]) -> Str
         for row in section.top_rows.iter().take(5) {
             let cells: Vec<String> = row.iter().map(|c| c.text.replace('|', "\\|")).collect();
             md.push_str(&format!("| {} |\n", cells.join(" | ")));
+        }
+    }
+    let skipped: Vec<_> = manifest.skipped().collect();
+    if !skipped.is_empty() {
+        md.push_str("\n## Not computed for this input\n\n");
+        for insight in skipped {
+            let reason = insight.reason.as_deref().unwrap_or_default();
+            md.push_str(&format!("- `{}` v{}: {reason}\n", insight.name, insight.version));
         }
     }
     md

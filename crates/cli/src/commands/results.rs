@@ -75,7 +75,7 @@ pub async fn runs(settings: &Settings, output: &OutputArgs, keep: Option<u64>) -
         let (status, insights, input) = match &run.manifest {
             Some(manifest) => (
                 if run.latest { "latest" } else { "committed" },
-                manifest.insights.len().to_string(),
+                manifest.written().count().to_string(),
                 match manifest.input_files.as_slice() {
                     [first, rest @ ..] if !rest.is_empty() => format!("{first} (+{} more)", rest.len()),
                     files => files.join(""),

@@ -33,7 +33,7 @@ pub async fn run(settings: &Settings, args: RunArgs) -> Result<()> {
         .with_context(|| format!("run failed; the last committed results in {output} are unchanged"))?;
     outln!();
     outln!("{:<24} {:>8} {:>10} {:>9}", "insight", "version", "rows", "seconds");
-    for record in &manifest.insights {
+    for record in manifest.written() {
         outln!(
             "{:<24} {:>8} {:>10} {:>9.2}",
             record.name,
@@ -41,6 +41,10 @@ pub async fn run(settings: &Settings, args: RunArgs) -> Result<()> {
             thousands(record.rows),
             record.seconds
         );
+    }
+    for record in manifest.skipped() {
+        let reason = record.reason.as_deref().unwrap_or_default();
+        outln!("{:<24} {:>8}    skipped: {reason}", record.name, format!("v{}", record.version));
     }
     outln!();
     outln!("run {} committed", manifest.run_id);
@@ -89,6 +93,9 @@ pub async fn ingest(settings: &Settings, args: IngestArgs) -> Result<()> {
 /// line names the encoding it was read in.
 fn print_ingest(summary: &IngestSummary) {
     let encoding = |file: &insights_ingest::FileSummary| file.encoding.as_ref().map(|e| format!(" ({e})"));
+    if !summary.absent_columns.is_empty() {
+        outln!("columns the input does not have: {}", summary.absent_columns.join(", "));
+    }
     if let [file] = summary.files.as_slice() {
         outln!("ingest: {}{}", summary.accounting_line(), encoding(file).unwrap_or_default());
         return;
@@ -116,12 +123,15 @@ impl RunReport for Progress {
     }
 
     fn insight_done(&self, record: &InsightRecord) {
-        eprintln!(
-            "  done {} v{}: {} rows in {:.2} s",
-            record.name,
-            record.version,
-            thousands(record.rows),
-            record.seconds
-        );
+        match &record.reason {
+            Some(reason) => eprintln!("  skip {} v{}: {reason}", record.name, record.version),
+            None => eprintln!(
+                "  done {} v{}: {} rows in {:.2} s",
+                record.name,
+                record.version,
+                thousands(record.rows),
+                record.seconds
+            ),
+        }
     }
 }

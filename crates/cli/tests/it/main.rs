@@ -10,6 +10,7 @@ mod deploy;
 mod generate;
 mod golden;
 mod ingest;
+mod mapping;
 mod notebook;
 mod report;
 mod run;

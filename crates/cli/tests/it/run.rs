@@ -82,6 +82,16 @@ async fn only_runs_the_insight_and_what_it_reads_and_params_are_checked() {
     assert!(err.contains("unknown insight `top_customer`"), "{err}");
     // The failed runs left the committed one alone.
     assert_eq!(insights_engine::Manifest::load(&dir.path().join("out")).unwrap(), manifest);
+
+    // Nothing to join (no product in the top 0) is an empty table, not a
+    // stage that never ends.
+    insights(
+        dir.path(),
+        &["run", "-i", &sample(), "-o", "out", "--only", "product_monthly_trend", "-p", "trend_top_n=0", "--no-report"],
+    )
+    .ok();
+    let manifest = insights_engine::Manifest::load(&dir.path().join("out")).unwrap();
+    assert_eq!(manifest.insight("product_monthly_trend").unwrap().rows, 0);
 }
 
 #[tokio::test(flavor = "multi_thread")]

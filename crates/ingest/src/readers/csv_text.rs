@@ -15,7 +15,7 @@ use flate2::read::MultiGzDecoder;
 
 use crate::columns::{CANONICAL_COLUMNS, map_columns};
 use crate::sink::Sink;
-use crate::{Encoding, IngestError, IngestOptions, InputFile};
+use crate::{Delimiter, Encoding, IngestError, IngestOptions, InputFile};
 
 /// How much of the (decompressed) start of a file decides its delimiter and
 /// line endings; also the block size of the encoding pass.
@@ -51,8 +51,20 @@ pub(crate) fn read(file: &InputFile, options: &IngestOptions, sink: &mut Sink) -
     let delimiter = options.delimiter.unwrap_or_else(|| guess_delimiter(&head));
     let stream = Cursor::new(head).chain(decompressed);
     let decoded = DecodeReaderBytesBuilder::new().encoding(single_byte.then_some(WINDOWS_1252)).build(stream);
-    let mut reader =
-        csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(decoded);
+    let mut builder = csv::ReaderBuilder::new();
+    builder.has_headers(false).flexible(true);
+    let decoded: Box<dyn Read> = match delimiter {
+        Delimiter::Byte(byte) => {
+            builder.delimiter(byte);
+            Box::new(decoded)
+        }
+        // Each run of blanks becomes one tab, and fields are not quoted.
+        Delimiter::Whitespace => {
+            builder.delimiter(b'\t').quoting(false);
+            Box::new(BlanksToTabs::new(decoded))
+        }
+    };
+    let mut reader = builder.from_reader(decoded);
 
     let mut record = csv::ByteRecord::new();
     let mut records_read = 0u64;
@@ -74,21 +86,23 @@ pub(crate) fn read(file: &InputFile, options: &IngestOptions, sink: &mut Sink) -
         return Err(IngestError::Empty { path: path.to_path_buf() });
     }
     let header: Vec<String> = record.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
-    let positions = map_columns(path, &header, &options.columns)?;
+    let map = map_columns(path, &header, options)?;
+    let canonical_fields = map.canonical_fields();
     sink.start_source(file.name.clone());
     let encoding_name = if single_byte { "Windows-1252" } else { "UTF-8" };
     sink.set_encoding(encoding_name);
+    sink.set_absent(map.absent());
     let mut data_lines = 0u64;
     while let Some(line) = next(&mut reader, &mut record)? {
         data_lines += 1;
         match decode_fields(&record, single_byte) {
-            Ok(fields) => sink.line(line, &fields, &positions, header.len())?,
+            Ok(fields) => sink.line(line, &fields, &map, header.len())?,
             Err((field, byte)) => {
                 let lossy: Vec<String> = record.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
-                let column = positions
+                let column = canonical_fields
                     .iter()
-                    .position(|p| *p == field)
-                    .map(|slot| format!(" (column `{}`)", CANONICAL_COLUMNS[slot].0))
+                    .position(|p| *p == Some(field))
+                    .map(|slot| format!(" (column `{}`)", CANONICAL_COLUMNS[slot]))
                     .unwrap_or_default();
                 let hint = if single_byte {
                     ""
@@ -98,7 +112,7 @@ pub(crate) fn read(file: &InputFile, options: &IngestOptions, sink: &mut Sink) -
                 let reason =
                     format!("byte 0x{byte:02X} in field {}{column} is not valid {encoding_name}{hint}", field + 1);
                 let fields: Vec<&str> = lossy.iter().map(String::as_str).collect();
-                sink.unreadable(line, reason, &fields, Some(positions))?;
+                sink.unreadable(line, reason, &fields, Some(canonical_fields))?;
             }
         }
     }
@@ -202,13 +216,79 @@ fn lead_bytes(valid: &[u8]) -> u64 {
     valid.iter().filter(|b| **b >= 0xc0).count() as u64
 }
 
-fn guess_delimiter(head: &[u8]) -> u8 {
+/// The delimiter the header line uses most, of `,`, `;`, tab and `|`;
+/// with none of them, runs of blanks when it has some (a fixed-width log).
+fn guess_delimiter(head: &[u8]) -> Delimiter {
     let first_line = head.split(|b| *b == b'\n' || *b == b'\r').next().unwrap_or_default();
-    [b',', b';', b'\t', b'|']
+    let found = [b',', b';', b'\t', b'|']
         .into_iter()
         .max_by_key(|d| first_line.iter().filter(|b| *b == d).count())
-        .filter(|d| first_line.contains(d))
-        .unwrap_or(b',')
+        .filter(|d| first_line.contains(d));
+    match found {
+        Some(byte) => Delimiter::Byte(byte),
+        None if first_line.trim_ascii().contains(&b' ') => Delimiter::Whitespace,
+        None => Delimiter::Byte(b','),
+    }
+}
+
+/// Text whose fields are separated by runs of spaces and tabs, as text
+/// whose fields are separated by one tab: blanks at the start and end of a
+/// line go, every other run becomes a tab.
+struct BlanksToTabs<R> {
+    inner: R,
+    input: Vec<u8>,
+    output: Vec<u8>,
+    /// Where the unread part of `output` starts.
+    start: usize,
+    /// At the start of a line (leading blanks are dropped).
+    line_start: bool,
+    /// Blanks seen since the last field byte, not yet written.
+    pending_blank: bool,
+}
+
+impl<R: Read> BlanksToTabs<R> {
+    fn new(inner: R) -> Self {
+        Self { inner, input: vec![0; 64 * 1024], output: Vec::new(), start: 0, line_start: true, pending_blank: false }
+    }
+
+    /// Reads and rewrites a block; `false` at the end of the input.
+    fn refill(&mut self) -> std::io::Result<bool> {
+        let read = self.inner.read(&mut self.input)?;
+        self.output.clear();
+        self.start = 0;
+        for &byte in &self.input[..read] {
+            match byte {
+                b' ' | b'\t' => self.pending_blank = !self.line_start,
+                b'\n' | b'\r' => {
+                    self.output.push(byte);
+                    self.line_start = true;
+                    self.pending_blank = false;
+                }
+                _ => {
+                    if std::mem::take(&mut self.pending_blank) {
+                        self.output.push(b'\t');
+                    }
+                    self.output.push(byte);
+                    self.line_start = false;
+                }
+            }
+        }
+        Ok(read > 0)
+    }
+}
+
+impl<R: Read> Read for BlanksToTabs<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        while self.start == self.output.len() {
+            if !self.refill()? {
+                return Ok(0);
+            }
+        }
+        let count = out.len().min(self.output.len() - self.start);
+        out[..count].copy_from_slice(&self.output[self.start..self.start + count]);
+        self.start += count;
+        Ok(count)
+    }
 }
 
 fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -230,6 +310,17 @@ mod tests {
 
     fn evidence(bytes: &[u8]) -> Utf8Evidence {
         Utf8Evidence::of(Cursor::new(bytes.to_vec())).unwrap()
+    }
+
+    #[test]
+    fn runs_of_blanks_become_one_separator() {
+        let text = "  customer   date\tamount \r\n00001 19970101   11.77\n\n 2 19970102 1\n";
+        let mut out = String::new();
+        BlanksToTabs::new(Cursor::new(text.as_bytes().to_vec())).read_to_string(&mut out).unwrap();
+        assert_eq!(out, "customer\tdate\tamount\r\n00001\t19970101\t11.77\n\n2\t19970102\t1\n");
+        assert_eq!(guess_delimiter(b"customer date amount\n1 2 3"), Delimiter::Whitespace);
+        assert_eq!(guess_delimiter(b"Customer ID,Country\n"), Delimiter::Byte(b','));
+        assert_eq!(guess_delimiter(b"single\n"), Delimiter::Byte(b','));
     }
 
     #[test]

@@ -39,8 +39,9 @@ pub(crate) fn read(file: &InputFile, options: &IngestOptions, sink: &mut Sink) -
         let Some(header) = rows.next() else { continue };
         any_rows = true;
         let header: Vec<String> = header.iter().map(cell_text).collect();
-        let positions = map_columns(path, &header, &options.columns)?;
+        let map = map_columns(path, &header, options)?;
         sink.start_source(format!("{} [{sheet}]", file.name));
+        sink.set_absent(map.absent());
         for (offset, row) in rows.enumerate() {
             let fields: Vec<String> = row.iter().map(cell_text).collect();
             if fields.iter().all(String::is_empty) {
@@ -48,7 +49,7 @@ pub(crate) fn read(file: &InputFile, options: &IngestOptions, sink: &mut Sink) -
             }
             data_lines += 1;
             let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
-            sink.line(first_row + 1 + offset as u64, &fields, &positions, header.len())?;
+            sink.line(first_row + 1 + offset as u64, &fields, &map, header.len())?;
         }
         sink.end_source()?;
     }

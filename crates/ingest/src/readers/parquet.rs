@@ -17,15 +17,10 @@ use datafusion::parquet::arrow::arrow_reader::{
 };
 use datafusion::parquet::file::metadata::PageIndexPolicy;
 
-use crate::columns::map_columns;
-use crate::parse::{Pretyped, parse_decimal};
+use crate::columns::{INVOICE_TS, QUANTITY, UNIT_PRICE, map_columns};
+use crate::parse::{Pretyped, RawLine, parse_decimal};
 use crate::sink::Sink;
 use crate::{IngestError, IngestOptions, InputFile};
-
-/// Canonical positions of the columns that may arrive typed.
-const QUANTITY: usize = 3;
-const INVOICE_TS: usize = 4;
-const UNIT_PRICE: usize = 5;
 
 /// Below this many rows a file is read by one thread: starting the others
 /// would cost more than they save.
@@ -52,7 +47,17 @@ pub(crate) fn read(
     )
     .map_err(|e| corrupt(e.to_string()))?;
     let header: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
-    let positions = map_columns(path, &header, &options.columns)?;
+    let map = map_columns(path, &header, options)?;
+    if !map.fill_down.is_empty() || map.cancelled.is_some() {
+        return Err(IngestError::Config(format!(
+            "{}: `fill_down` and `cancelled` read an order's lines in file order, which only CSV and Excel \
+             inputs have; leave them out (or use a preset without them) for Parquet",
+            path.display()
+        )));
+    }
+    // The line total, when it stands in for the unit price, is read as text
+    // after the eight canonical columns.
+    let positions: Vec<Option<usize>> = map.positions.iter().copied().chain([map.line_total]).collect();
     let rows = builder.metadata().file_metadata().num_rows().max(0) as u64;
     if rows == 0 {
         return Err(IngestError::HeaderOnly { path: path.to_path_buf() });
@@ -64,6 +69,7 @@ pub(crate) fn read(
         (rows, rows)
     };
     sink.start_source(file.name.clone());
+    sink.set_absent(map.absent());
     if start == end {
         return sink.end_source();
     }
@@ -75,12 +81,12 @@ pub(crate) fn read(
     let mut price_text = String::new();
     for batch in reader {
         let batch = batch.map_err(|e| corrupt(e.to_string()))?;
-        let originals: Vec<&ArrayRef> = positions.iter().map(|p| batch.column(*p)).collect();
+        let originals: Vec<Option<&ArrayRef>> = positions.iter().map(|p| p.map(|p| batch.column(p))).collect();
         let columns = positions
             .iter()
             .enumerate()
             .map(|(slot, p)| {
-                let column = originals[slot];
+                let (Some(p), Some(column)) = (p, originals[slot]) else { return Ok(Column::Absent) };
                 let cast_to =
                     |to: &DataType| cast(column, to).map_err(|e| corrupt(format!("column `{}`: {e}", header[*p])));
                 match typed_kind(slot, column.data_type()) {
@@ -100,13 +106,15 @@ pub(crate) fn read(
         for index in 0..batch.num_rows() {
             row += 1;
             let mut pretyped = Pretyped::default();
-            let fields: [&str; 8] = std::array::from_fn(|slot| match &columns[slot] {
+            let field = |slot: usize| match &columns[slot] {
                 Column::Text(text) => {
                     let text = text.as_string::<i32>();
-                    if text.is_null(index) { "" } else { text.value(index) }
+                    Some(if text.is_null(index) { "" } else { text.value(index) })
                 }
-                Column::Typed(_) => "",
-            });
+                Column::Typed(_) => Some(""),
+                Column::Absent => None,
+            };
+            let raw = RawLine { fields: std::array::from_fn(field), line_total: field(8), cancelled: false };
             for (slot, column) in columns.iter().enumerate() {
                 let Column::Typed(values) = column else { continue };
                 if values.is_null(index) {
@@ -129,8 +137,12 @@ pub(crate) fn read(
                     }
                 }
             }
-            let text = || originals.iter().map(|c| text_of(c, index)).collect();
-            sink.pretyped_line(row, fields, pretyped, text)?;
+            // The quarantine's canonical fields, the line total as the price.
+            let text = || {
+                let shown = |slot: usize| originals[slot].or(originals[8].filter(|_| slot == UNIT_PRICE));
+                (0..8).map(|slot| shown(slot).map(|c| text_of(c, index)).unwrap_or_default()).collect()
+            };
+            sink.pretyped_line(row, raw, pretyped, text)?;
         }
     }
     sink.end_source()
@@ -151,8 +163,11 @@ fn lines_as_they_are(columns: &[Column]) -> Option<[ArrayRef; 8]> {
     };
     let text = |slot: usize| match &columns[slot] {
         Column::Text(values) => Some(values.clone()),
-        Column::Typed(_) => None,
+        Column::Typed(_) | Column::Absent => None,
     };
+    if columns.iter().skip(8).any(|column| !matches!(column, Column::Absent)) {
+        return None;
+    }
     let never_empty = |slot: usize| {
         text(slot).filter(|values| {
             values.null_count() == 0 && values.as_string::<i32>().iter().flatten().all(|v| !v.trim().is_empty())
@@ -184,6 +199,8 @@ enum Column {
     Text(ArrayRef),
     /// Int64, Timestamp(µs) or Float64, by position.
     Typed(ArrayRef),
+    /// The input has no such column.
+    Absent,
 }
 
 /// A float column whose values are all whole numbers (customer ids exported
