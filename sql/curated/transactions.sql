@@ -30,7 +30,7 @@ ordered_lines as (
     select
         coalesce(
             invoice_no,
-            concat('ORDER ', coalesce(customer_id, '-'), ' ', to_char(invoice_ts, '%Y-%m-%d %H:%M:%S'))
+            concat('ORDER ', coalesce(customer_id, '-'), ' ', cast(invoice_ts as varchar))
         ) as invoice_no,
         stock_code,
         description,
