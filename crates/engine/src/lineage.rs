@@ -22,7 +22,7 @@ type Sources = BTreeSet<String>;
 
 /// For each model of `models` (dependencies first) that is an insight, the
 /// `transactions` columns it needs.
-pub(crate) async fn needed_columns(
+async fn needed_columns(
     catalog: &Catalog,
     models: &[&Model],
     params: &BTreeMap<String, Params>,

@@ -144,12 +144,16 @@ impl Engine {
             .with_ballista_logical_extension_codec(Arc::new(LogicalCodec::default()))
             .with_ballista_physical_extension_codec(Arc::new(PhysicalCodec::default()));
         keep_subset_partitioning(&mut config, options.parallelism);
-        // The static distributed planner: Ballista's adaptive one loops
-        // forever once a stage comes back empty (a join with nothing on one
-        // side: `-p trend_top_n=0`, an export without product codes), each
-        // replan adding a stage that exchanges the same empty input, and it
-        // drops the one row a GROUP BY-less aggregate makes of no rows.
-        config.options_mut().set("ballista.planner.adaptive.enabled", "false").map_err(EngineError::Session)?;
+        if options.scheduler.is_none() {
+            // In-process, the static distributed planner: Ballista's adaptive
+            // one loops forever once a stage comes back empty (a join with
+            // nothing on one side, e.g. `-p trend_top_n=0`), each replan
+            // adding a stage that exchanges the same empty input. A cluster
+            // keeps the adaptive planner: only it recovers from a lost
+            // executor without running a finished write stage twice (the
+            // static one left doubled tables in that case).
+            config.options_mut().set("ballista.planner.adaptive.enabled", "false").map_err(EngineError::Session)?;
+        }
         if options.memory_limit.is_some() {
             // Plain strings: with string views, a window function that
             // concatenates its input counts every shared view buffer once
