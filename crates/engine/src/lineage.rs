@@ -189,3 +189,51 @@ fn join_columns(columns: &[&str]) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tables::SOURCE_TABLES;
+
+    /// Needs of each insight of a catalog of `(name, key, query)` over a
+    /// staging view `lines` of `transactions`.
+    async fn needs_of(insights: &[(&str, &str, &str)]) -> BTreeMap<String, Sources> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("staging")).unwrap();
+        let lines = "-- name: lines\n-- version: 1\n-- description: test\n\n\
+                     select *, quantity * unit_price as revenue from transactions\n";
+        std::fs::write(dir.path().join("staging/lines.sql"), lines).unwrap();
+        for (name, key, sql) in insights {
+            let text = format!("-- name: {name}\n-- version: 1\n-- description: test\n-- key: [{key}]\n\n{sql}\n");
+            std::fs::write(dir.path().join(format!("{name}.sql")), text).unwrap();
+        }
+        let catalog = Catalog::load(dir.path(), &SOURCE_TABLES).unwrap();
+        let selected = catalog.select(&[]).unwrap();
+        needed_columns(&catalog, &selected, &BTreeMap::new()).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_insight_needs_what_its_key_comes_from_and_what_it_joins_on() {
+        let needs = needs_of(&[
+            ("by_country", "country", "select country, sum(revenue) as revenue from lines group by country"),
+            (
+                "by_customer",
+                "customer_id",
+                "select customer_id, max(country) as country, sum(revenue) as revenue from lines \
+                 where stock_code is not null group by customer_id",
+            ),
+            (
+                "named",
+                "customer_id",
+                "select a.customer_id from lines as a join lines as b on a.description = b.description",
+            ),
+            ("ranked", "rank", "select row_number() over (order by country) as rank from by_country"),
+        ])
+        .await;
+        let set = |columns: &[&str]| columns.iter().map(|c| c.to_string()).collect::<Sources>();
+        assert_eq!(needs["by_country"], set(&["country"]));
+        assert_eq!(needs["by_customer"], set(&["customer_id"]), "attributes and filters are not needs");
+        assert_eq!(needs["named"], set(&["customer_id", "description"]));
+        assert_eq!(needs["ranked"], set(&["country"]), "through the insight it reads");
+    }
+}
