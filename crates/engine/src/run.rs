@@ -178,12 +178,12 @@ async fn run_into(
     // not wait for order_totals or unrelated insights. Jobs in flight at
     // once hide Ballista's per-job scheduling latency, standalone and on a
     // cluster (2 executors, 1M lines: 3.5-4.0 s -> 2.7-3.0 s; 10M: 41 s ->
-    // 32 s). Under a memory limit they go one at a time: concurrent jobs
-    // split the pool, and a sort that needs one large allocation then fails
-    // (seen at 50M lines).
-    let concurrency = match options.engine.memory_limit {
-        None => (options.engine.parallelism * 2).max(2),
-        Some(_) => 1,
+    // 32 s). Under a memory limit without room to spare they go one at a
+    // time: concurrent jobs split the pool, and a sort that needs one large
+    // allocation then fails (seen at 50M lines).
+    let concurrency = match engine_options.saves_memory(summary.kept) {
+        false => (options.engine.parallelism * 2).max(2),
+        true => 1,
     };
     let reader_partitions = engine.partitions_for_insight_readers();
     let models: Vec<&Model> = catalog.staging_for(&selected).into_iter().chain(selected.iter().copied()).collect();

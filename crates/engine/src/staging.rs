@@ -43,13 +43,14 @@ pub(crate) enum StagingStore {
 
 impl StagingStore {
     /// In memory for a standalone run of up to `MAX_LINES_IN_MEMORY`
-    /// curated `lines` without a memory limit; files otherwise.
+    /// curated `lines` without a memory limit, or with one that leaves room
+    /// (`EngineOptions::memory_limit_leaves_room`); files otherwise.
     pub(crate) async fn for_run(
         options: &EngineOptions,
         lines: u64,
         run_location: &Location,
     ) -> Result<Self, EngineError> {
-        if options.scheduler.is_some() || options.memory_limit.is_some() || lines > MAX_LINES_IN_MEMORY {
+        if options.scheduler.is_some() || options.saves_memory(lines) || lines > MAX_LINES_IN_MEMORY {
             return Ok(Self::Files { writers: options.parallelism });
         }
         let mut config = SessionConfig::new().with_target_partitions(options.parallelism);

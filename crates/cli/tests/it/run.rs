@@ -452,6 +452,15 @@ fn a_memory_limit_bounds_query_execution_and_too_little_is_a_clear_error() {
         datafusion::arrow::util::pretty::pretty_format_batches(&batches).unwrap().to_string()
     };
     assert_eq!(customers("free"), customers("bounded"));
+    // A limit with room to spare for the input runs as without one (staging
+    // tables in memory, insights side by side), still bounded.
+    let mut roomy = vec!["-v", "run", "--input", &sample, "--output", "roomy", "--memory-limit", "1GiB"];
+    roomy.extend(only);
+    let roomy = insights(dir.path(), &roomy);
+    let log = String::from_utf8_lossy(&roomy.output.stderr).to_string();
+    roomy.ok();
+    assert!(log.contains("kept sales in memory"), "{log}");
+    assert_eq!(rows("free"), rows("roomy"));
     let mut starved = vec!["run", "--input", &sample, "--output", "bounded", "--memory-limit", "64KiB"];
     starved.extend(only);
     let err = insights(dir.path(), &starved).err();
