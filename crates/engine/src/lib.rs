@@ -36,6 +36,7 @@ pub use connect::DEFAULT_CONNECT_TIMEOUT;
 pub use curated::write_curated;
 pub use diff::{ColumnDiff, TableDiff, diff_runs};
 pub use error::EngineError;
+pub use functions::engine_function_names;
 pub use manifest::{InsightRecord, InsightStatus, MANIFEST_FILE, Manifest};
 pub use query::query_session;
 pub use run::{RunOptions, RunReport, run};

@@ -50,6 +50,12 @@ pub(crate) fn register_all(registry: &mut dyn FunctionRegistry) -> Result<()> {
     Ok(())
 }
 
+/// The names of the engine's own functions, which other SQL engines lack.
+pub fn engine_function_names() -> Vec<String> {
+    let scalar = scalar_functions().into_iter().map(|f| f.name().to_string());
+    scalar.chain(aggregate_functions().into_iter().map(|f| f.name().to_string())).collect()
+}
+
 /// The same for a context's state.
 pub(crate) fn register_in(ctx: &SessionContext) -> Result<()> {
     register_all(&mut *ctx.state_ref().write())
