@@ -39,8 +39,8 @@ impl EngineOptions {
     /// Whether the memory limit leaves a run over `lines` curated lines
     /// twice the room it takes at its peak: then it runs as without a limit
     /// (insights side by side, staging tables kept in memory), with its
-    /// queries still confined to the limit. A limit set for safety costs
-    /// nothing until the input comes near it.
+    /// queries still confined to the limit, so that a limit set for safety
+    /// costs little until the input comes near it.
     pub(crate) fn memory_limit_leaves_room(&self, lines: u64) -> bool {
         self.memory_limit.is_some_and(|limit| lines.saturating_mul(2 * PEAK_BYTES_PER_LINE) <= limit)
     }
