@@ -97,10 +97,10 @@ pub fn map_columns(path: &Path, header: &[String], options: &IngestOptions) -> R
     }
     // A configured name must be there; otherwise the preset's names, then
     // the canonical one, are looked for.
-    let locate = |column: &str| -> Result<Option<usize>, IngestError> {
+    let locate = |column: &'static str| -> Result<Option<usize>, IngestError> {
         match options.columns.get(column) {
             Some(name) => position(name).map(Some).ok_or_else(|| configured_error(format!("columns.{column}"), name)),
-            None => Ok(options.preset.names(column).iter().copied().chain([column]).find_map(position)),
+            None => Ok(options.preset.accepted_names(column).into_iter().find_map(position)),
         }
     };
     let mut map = ColumnMap::default();
@@ -122,14 +122,14 @@ pub fn map_columns(path: &Path, header: &[String], options: &IngestOptions) -> R
         accepted: names.join(", "),
         found: header_text(),
     };
-    let names = |column: &'static str| options.preset.names(column).iter().copied().chain([column]).collect();
+    let names = |column: &'static str| options.preset.accepted_names(column);
     for (slot, column) in CANONICAL_COLUMNS.iter().enumerate() {
         if map.positions[slot].is_none() && !OPTIONAL_COLUMNS.contains(column) {
             match *column {
                 "unit_price" if map.line_total.is_some() => {}
                 "quantity" if map.line_total.is_some() => {}
                 "unit_price" => {
-                    let mut accepted: Vec<&str> = names("unit_price");
+                    let mut accepted = names("unit_price");
                     accepted.extend(names(LINE_TOTAL));
                     return Err(missing("unit_price` or `line_total", accepted));
                 }

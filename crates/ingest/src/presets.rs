@@ -29,8 +29,7 @@ pub enum Preset {
 
 impl Preset {
     /// The header names each column goes by, in the order they are looked
-    /// for (case, spaces and underscores aside); the canonical name itself
-    /// is always accepted too.
+    /// for (case, spaces and underscores aside); see [`Self::accepted_names`].
     pub fn names(self, column: &str) -> &'static [&'static str] {
         match (self, column) {
             (Self::Uci, "invoice_no") => &["InvoiceNo", "Invoice"],
@@ -64,6 +63,12 @@ impl Preset {
             }
             _ => &[],
         }
+    }
+
+    /// The header names `column` is looked for by: the preset's, then the
+    /// canonical name itself.
+    pub fn accepted_names(self, column: &'static str) -> Vec<&'static str> {
+        self.names(column).iter().copied().chain([column]).collect()
     }
 
     /// Order-level fields only an order's first line carries.
