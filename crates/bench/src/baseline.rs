@@ -196,7 +196,8 @@ mod tests {
         let sql = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sql");
         let catalog = Catalog::load(&sql, &insights_engine::SOURCE_TABLES).unwrap();
         let left_out = beyond_duckdb(&catalog);
-        for name in ["clv_model", "customer_lifetime_value", "clv_backtest", "basket_rules", "product_recommendations"] {
+        for name in ["clv_model", "customer_lifetime_value", "clv_backtest", "basket_rules", "product_recommendations"]
+        {
             assert!(left_out.contains(&name.to_string()), "{name} in {left_out:?}");
         }
         assert_eq!(left_out.len(), 5, "{left_out:?}");

@@ -268,6 +268,37 @@ mod tests {
     }
 
     #[test]
+    fn mappings_that_cannot_hold_are_errors() {
+        let log = header(&["Ref", "customer", "date", "price", "amount", "qty"]);
+        let columns = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let error = |options: IngestOptions| map_columns(Path::new("log.csv"), &log, &options).unwrap_err().to_string();
+        let preset = Preset::Transactions;
+        let err = error(IngestOptions { preset, columns: columns(&[("total", "amount")]), ..Default::default() });
+        assert!(err.contains("`columns` maps `total`, which is not a column") && err.contains("line_total"), "{err}");
+        let both = columns(&[("unit_price", "price"), ("line_total", "amount")]);
+        let err = error(IngestOptions { preset, columns: both, ..Default::default() });
+        assert!(err.contains("maps both `unit_price` and `line_total`"), "{err}");
+        let fill_down = Some(vec!["customer".to_string()]);
+        let err = error(IngestOptions { preset, fill_down, ..Default::default() });
+        assert!(err.contains("`fill_down`") && err.contains("needs the order number (`invoice_no`)"), "{err}");
+        let cancelled = Some(crate::Cancelled { column: "Status".into(), values: vec!["refunded".into()] });
+        let err = error(IngestOptions { preset, cancelled, ..Default::default() });
+        assert!(err.contains("`ingest.cancelled.column` names the column `Status`"), "{err}");
+    }
+
+    #[test]
+    fn delimiters_are_one_character_tab_or_whitespace() {
+        use crate::Delimiter;
+        assert_eq!(";".parse(), Ok(Delimiter::Byte(b';')));
+        assert_eq!("tab".parse(), Ok(Delimiter::Byte(b'\t')));
+        assert_eq!("whitespace".parse(), Ok(Delimiter::Whitespace));
+        for bad in ["", ";;", "§"] {
+            let err = bad.parse::<Delimiter>().unwrap_err();
+            assert!(err.contains("is not a delimiter"), "{err}");
+        }
+    }
+
+    #[test]
     fn shopify_orders_fill_down_and_cancel_by_status() {
         let options = IngestOptions { preset: Preset::Shopify, ..Default::default() };
         let shopify = header(&[

@@ -475,3 +475,13 @@ async fn a_large_parquet_file_read_by_several_threads_keeps_every_line_number_an
     );
     assert_eq!(transactions(dir.path()).await, 149_997);
 }
+
+#[test]
+fn order_level_settings_on_a_parquet_input_are_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("insights.yaml"), "ingest:\n  fill_down: [Country]\n").unwrap();
+    let parquet = shared().join("datasets/online_retail.parquet");
+    let err = ingest(dir.path(), parquet.to_str().unwrap(), &[]).err();
+    assert!(err.contains("online_retail.parquet") && err.contains("only CSV and Excel inputs have"), "{err}");
+    assert!(!dir.path().join("out/curated").exists(), "nothing may be written");
+}
