@@ -150,12 +150,13 @@ async fn run_into(
     let skipped = insights_to_skip(catalog, &all_selected, &options.params, &null_columns(&summary)).await?;
     let selected: Vec<&Model> = all_selected.iter().copied().filter(|m| !skipped.contains_key(m.name())).collect();
     let mut records: Vec<InsightRecord> = Vec::new();
-    for model in all_selected.iter().filter(|m| skipped.contains_key(m.name())) {
+    for model in &all_selected {
+        let Some(reason) = skipped.get(model.name()) else { continue };
         let record = InsightRecord {
             name: model.name().to_string(),
             version: model.version(),
             status: InsightStatus::Skipped,
-            reason: skipped.get(model.name()).cloned(),
+            reason: Some(reason.clone()),
             sha256: model.checksum.clone(),
             path: String::new(),
             rows: 0,
@@ -181,10 +182,8 @@ async fn run_into(
     // 32 s). Under a memory limit without room to spare they go one at a
     // time: concurrent jobs split the pool, and a sort that needs one large
     // allocation then fails (seen at 50M lines).
-    let concurrency = match engine_options.saves_memory(summary.kept) {
-        false => (options.engine.parallelism * 2).max(2),
-        true => 1,
-    };
+    let concurrency =
+        if engine_options.saves_memory(summary.kept) { 1 } else { (options.engine.parallelism * 2).max(2) };
     let reader_partitions = engine.partitions_for_insight_readers();
     let models: Vec<&Model> = catalog.staging_for(&selected).into_iter().chain(selected.iter().copied()).collect();
     let mut order = StartOrder::new(&models);

@@ -2,7 +2,7 @@
 //! results out.
 
 use anyhow::{Context, Result, bail};
-use insights_engine::{InsightRecord, RunReport};
+use insights_engine::{InsightRecord, InsightStatus, RunReport};
 use insights_ingest::{IngestSummary, thousands};
 
 use super::display_location;
@@ -123,9 +123,14 @@ impl RunReport for Progress {
     }
 
     fn insight_done(&self, record: &InsightRecord) {
-        match &record.reason {
-            Some(reason) => eprintln!("  skip {} v{}: {reason}", record.name, record.version),
-            None => eprintln!(
+        match record.status {
+            InsightStatus::Skipped => eprintln!(
+                "  skip {} v{}: {}",
+                record.name,
+                record.version,
+                record.reason.as_deref().unwrap_or_default()
+            ),
+            InsightStatus::Written => eprintln!(
                 "  done {} v{}: {} rows in {:.2} s",
                 record.name,
                 record.version,
