@@ -6,6 +6,7 @@
 //! tₓ (time from the first to the last purchase) and `t` T (time from the
 //! first purchase to the end of observation), in one time unit throughout.
 
+use crate::distinct::Distinct;
 use crate::optimize::minimize;
 use crate::special::{ln_gamma, ln_hyp2f1};
 use crate::{ModelError, count, non_negative, positive};
@@ -93,14 +94,14 @@ pub fn fit(patterns: &[Pattern]) -> Fit {
     let scale = if longest > 0.0 { 10.0 / longest } else { 1.0 };
     let scaled: Vec<Pattern> =
         patterns.iter().map(|p| Pattern { recency: p.recency * scale, t: p.t * scale, ..*p }).collect();
-    let weight = customers as f64;
+    let likelihood = Likelihood::new(&scaled, customers as f64);
     let objective = |log: &[f64]| {
         let params = BgNbd { r: log[0].exp(), alpha: log[1].exp(), a: log[2].exp(), b: log[3].exp() };
-        -mean_log_likelihood(&params, &scaled, weight)
+        -likelihood.mean(&params)
     };
     let limit_objective = |log: &[f64]| {
         let params = BgNbd { r: log[0].exp(), alpha: log[1].exp(), a: 0.0, b: 1.0 };
-        -mean_log_likelihood(&params, &scaled, weight)
+        -likelihood.mean(&params)
     };
     let starts: Vec<Vec<f64>> = STARTS.iter().map(|s| s.to_vec()).collect();
     let interior = minimize(&objective, &starts);
@@ -121,30 +122,55 @@ pub fn fit(patterns: &[Pattern]) -> Fit {
     }
 }
 
-/// The log-likelihood per customer (Fader, Hardie & Lee 2005, eq. 6, in
-/// the log-sum-exp form of `lifetimes`).
-fn mean_log_likelihood(params: &BgNbd, patterns: &[Pattern], customers: f64) -> f64 {
-    let BgNbd { r, alpha, a, b } = *params;
-    let mut total = 0.0;
-    for p in patterns {
-        let x = p.frequency;
-        let a1 = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln();
-        let a3 = -(r + x) * (alpha + p.t).ln();
-        let (a2, tail) = if a == 0.0 {
-            (0.0, a3)
-        } else {
-            let a2 = ln_gamma(a + b) + ln_gamma(b + x) - ln_gamma(b) - ln_gamma(a + b + x);
-            if x > 0.0 {
-                let a4 = a.ln() - (b + x - 1.0).ln() - (r + x) * (alpha + p.recency).ln();
-                let max = a3.max(a4);
-                (a2, max + ((a3 - max).exp() + (a4 - max).exp()).ln())
-            } else {
-                (a2, a3)
-            }
-        };
-        total += p.customers as f64 * (a1 + a2 + tail);
+/// The patterns as the likelihood reads them: each frequency's, recency's
+/// and t's terms are computed once per evaluation (see `Distinct`).
+struct Likelihood {
+    frequencies: Distinct,
+    recencies: Distinct,
+    ts: Distinct,
+    customers: Vec<u64>,
+    total_customers: f64,
+}
+
+impl Likelihood {
+    fn new(patterns: &[Pattern], total_customers: f64) -> Self {
+        Self {
+            frequencies: Distinct::new(patterns.iter().map(|p| p.frequency)),
+            recencies: Distinct::new(patterns.iter().map(|p| p.recency)),
+            ts: Distinct::new(patterns.iter().map(|p| p.t)),
+            customers: patterns.iter().map(|p| p.customers).collect(),
+            total_customers,
+        }
     }
-    total / customers
+
+    /// The log-likelihood per customer (Fader, Hardie & Lee 2005, eq. 6, in
+    /// the log-sum-exp form of `lifetimes`).
+    fn mean(&self, params: &BgNbd) -> f64 {
+        let BgNbd { r, alpha, a, b } = *params;
+        let a1 = self.frequencies.map(|x| ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln());
+        let a2 = self.frequencies.map(|x| {
+            if a == 0.0 { 0.0 } else { ln_gamma(a + b) + ln_gamma(b + x) - ln_gamma(b) - ln_gamma(a + b + x) }
+        });
+        let ln_b_x = self.frequencies.map(|x| (b + x - 1.0).ln());
+        let ln_alpha_t = self.ts.map(|t| (alpha + t).ln());
+        let ln_alpha_recency = self.recencies.map(|recency| (alpha + recency).ln());
+        let ln_a = a.ln();
+        let mut total = 0.0;
+        for (i, customers) in self.customers.iter().enumerate() {
+            let xi = self.frequencies.of_pattern[i];
+            let x = self.frequencies.values[xi];
+            let a3 = -(r + x) * ln_alpha_t[self.ts.of_pattern[i]];
+            let tail = if a != 0.0 && x > 0.0 {
+                let a4 = ln_a - ln_b_x[xi] - (r + x) * ln_alpha_recency[self.recencies.of_pattern[i]];
+                let max = a3.max(a4);
+                max + ((a3 - max).exp() + (a4 - max).exp()).ln()
+            } else {
+                a3
+            };
+            total += *customers as f64 * (a1[xi] + a2[xi] + tail);
+        }
+        total / self.total_customers
+    }
 }
 
 impl BgNbd {

@@ -4,6 +4,7 @@
 //! customers. Fitted on customers with repeat purchases: x = frequency
 //! (repeat purchases), m = monetary_value (their mean spend).
 
+use crate::distinct::Distinct;
 use crate::optimize::minimize;
 use crate::special::ln_gamma;
 use crate::{ModelError, count, non_negative, positive};
@@ -70,10 +71,10 @@ pub fn fit(patterns: &[SpendPattern]) -> Fit {
             ),
         };
     }
-    let weight = customers as f64;
+    let likelihood = Likelihood::new(&fitted, customers as f64);
     let objective = |log: &[f64]| {
         let params = GammaGamma { p: log[0].exp(), q: log[1].exp(), v: log[2].exp() };
-        -mean_log_likelihood(&params, &fitted, weight)
+        -likelihood.mean(&params)
     };
     let starts: Vec<Vec<f64>> = STARTS.iter().map(|s| s.to_vec()).collect();
     let minimum = minimize(&objective, &starts);
@@ -93,18 +94,47 @@ pub fn fit(patterns: &[SpendPattern]) -> Fit {
     Fit { params: Some(GammaGamma { p, q, v }), customers, note }
 }
 
-/// The log-likelihood per customer (`lifetimes`' GammaGammaFitter).
-fn mean_log_likelihood(params: &GammaGamma, patterns: &[SpendPattern], customers: f64) -> f64 {
-    let GammaGamma { p, q, v } = *params;
-    let mut total = 0.0;
-    for pattern in patterns {
-        let (x, m) = (pattern.frequency, pattern.monetary_value);
-        let px = p * x;
-        let ll = ln_gamma(px + q) - ln_gamma(px) - ln_gamma(q) + q * v.ln() + (px - 1.0) * m.ln() + px * x.ln()
-            - (px + q) * (x * m + v).ln();
-        total += pattern.customers as f64 * ll;
+/// The patterns as the likelihood reads them: each frequency's terms are
+/// computed once per evaluation (see `Distinct`), the logarithms of the
+/// data once per fit.
+struct Likelihood {
+    frequencies: Distinct,
+    ln_frequency: Vec<f64>,
+    spends: Vec<f64>,
+    ln_spend: Vec<f64>,
+    customers: Vec<u64>,
+    total_customers: f64,
+}
+
+impl Likelihood {
+    fn new(patterns: &[SpendPattern], total_customers: f64) -> Self {
+        let frequencies = Distinct::new(patterns.iter().map(|p| p.frequency));
+        Self {
+            ln_frequency: frequencies.map(f64::ln),
+            frequencies,
+            spends: patterns.iter().map(|p| p.monetary_value).collect(),
+            ln_spend: patterns.iter().map(|p| p.monetary_value.ln()).collect(),
+            customers: patterns.iter().map(|p| p.customers).collect(),
+            total_customers,
+        }
     }
-    total / customers
+
+    /// The log-likelihood per customer (`lifetimes`' GammaGammaFitter).
+    fn mean(&self, params: &GammaGamma) -> f64 {
+        let GammaGamma { p, q, v } = *params;
+        let ln_gammas = self.frequencies.map(|x| ln_gamma(p * x + q) - ln_gamma(p * x) - ln_gamma(q));
+        let q_ln_v = q * v.ln();
+        let mut total = 0.0;
+        for (i, customers) in self.customers.iter().enumerate() {
+            let xi = self.frequencies.of_pattern[i];
+            let (x, m) = (self.frequencies.values[xi], self.spends[i]);
+            let px = p * x;
+            let ll = ln_gammas[xi] + q_ln_v + (px - 1.0) * self.ln_spend[i] + px * self.ln_frequency[xi]
+                - (px + q) * (x * m + v).ln();
+            total += *customers as f64 * ll;
+        }
+        total / self.total_customers
+    }
 }
 
 impl GammaGamma {

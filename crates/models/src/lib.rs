@@ -12,6 +12,7 @@
 //! these functions as SQL functions.
 
 pub mod bgnbd;
+mod distinct;
 pub mod gamma_gamma;
 mod optimize;
 mod special;
