@@ -19,11 +19,11 @@ pub struct Ingested {
     pub on: &'static str,
 }
 
-/// Reads the run's input into `RUN/curated`: on the cluster when it can,
-/// else with the client's readers (remote inputs copied into `scratch`
-/// first).
+/// Reads the run's input into `RUN/curated`: on the cluster (`engine`, when
+/// it has started) when it can, else with the client's readers (remote
+/// inputs copied into `scratch` first).
 pub async fn ingest_input(
-    engine: &Engine,
+    engine: Option<&Engine>,
     options: &RunOptions,
     run_location: &Location,
     curation_sql: &str,
@@ -41,17 +41,16 @@ pub async fn ingest_input(
     Ok(Ingested { summary, input_files: files.into_iter().map(|f| f.name).collect(), on: "client" })
 }
 
-/// In cluster mode, Parquet exports on object storage are ingested by the
-/// executors (see `cluster_ingest`); `None` means the client reads them.
+/// In cluster mode (`engine` is the cluster's session), Parquet exports on
+/// object storage are ingested by the executors (see `cluster_ingest`);
+/// `None` means the client reads them.
 async fn ingest_on_cluster_when_possible(
-    engine: &Engine,
+    engine: Option<&Engine>,
     options: &RunOptions,
     run_location: &Location,
     curation_sql: &str,
 ) -> Result<Option<(IngestSummary, Vec<String>)>, EngineError> {
-    if options.engine.scheduler.is_none() || !insights_storage::is_remote(&options.input) {
-        return Ok(None);
-    }
+    let Some(engine) = engine.filter(|_| insights_storage::is_remote(&options.input)) else { return Ok(None) };
     let remote = insights_ingest::list_remote_inputs(&options.input, options.ingest.format, &options.storage).await?;
     if remote.iter().any(|r| r.format != insights_ingest::Format::Parquet) {
         return Ok(None);

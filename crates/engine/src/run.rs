@@ -67,10 +67,11 @@ pub async fn run(catalog: &Catalog, options: &RunOptions, report: &dyn RunReport
     let output = Location::parse(&options.output, &options.storage)?;
     let run_location = output.join(&format!("runs/{run_id}"));
     let scratch = std::env::temp_dir().join(format!("insights-{run_id}"));
-    let shuffle = crate::session::shuffle_dir(&options.engine, &scratch);
+    // The shuffle files go under `scratch`, or to shared memory.
+    let shared_memory_shuffle = crate::session::shared_memory_shuffle_dir(&scratch);
     let mut unfinished =
-        Unfinished { scratch: vec![scratch.clone(), shuffle.clone()], local_run: run_location.local_path() };
-    let result = run_into(catalog, options, report, &run_location, &scratch, &shuffle).await;
+        Unfinished { scratch: vec![scratch.clone(), shared_memory_shuffle], local_run: run_location.local_path() };
+    let result = run_into(catalog, options, report, &run_location, &scratch).await;
     let RunResult { ingest, ingest_seconds, ingested_on, insights, input_files, engine } = match result {
         Ok(done) => done,
         Err(e) => {
@@ -129,7 +130,6 @@ async fn run_into(
     report: &dyn RunReport,
     run_location: &Location,
     scratch: &Path,
-    shuffle: &Path,
 ) -> Result<RunResult, EngineError> {
     let selected = catalog.select(&options.only)?;
     let curation = catalog.curation.as_ref().ok_or_else(|| EngineError::Invalid {
@@ -137,12 +137,26 @@ async fn run_into(
         message: "the catalog has no curation query".into(),
     })?;
     let engine_options = EngineOptions { storage: options.storage.clone(), ..options.engine.clone() };
-    let engine = Engine::start(&engine_options, shuffle).await?;
+    // A cluster may ingest on its executors, so it is reached first; a
+    // standalone session starts after the ingest, when the input's size can
+    // choose its settings (`Engine::start`).
+    let cluster = match engine_options.scheduler {
+        Some(_) => Some(Engine::start(&engine_options, scratch, None).await?),
+        None => None,
+    };
     let ingest_started = Instant::now();
     let Ingested { summary, input_files, on: ingested_on } =
-        ingest_input(&engine, options, run_location, &curation.sql, scratch).await?;
+        ingest_input(cluster.as_ref(), options, run_location, &curation.sql, scratch).await?;
     let ingest_seconds = ingest_started.elapsed().as_secs_f64();
     report.ingested(&summary);
+    let engine = match cluster {
+        Some(engine) => engine,
+        None => {
+            let shuffle =
+                crate::session::shuffle_dir(&engine_options, scratch, engine_options.saves_memory(summary.kept));
+            Engine::start(&engine_options, &shuffle, Some(summary.kept)).await?
+        }
+    };
 
     // Insights about columns the input lacks (products, countries) are
     // skipped, with their reasons, instead of writing tables of nulls.

@@ -50,6 +50,13 @@ impl EngineOptions {
     pub(crate) fn saves_memory(&self, lines: u64) -> bool {
         self.memory_limit.is_some() && !self.memory_limit_leaves_room(lines)
     }
+
+    /// Whether a session for `input_lines` curated lines (`None`: not known
+    /// yet) must save memory; under a memory limit it must until the
+    /// input's size shows room to spare.
+    fn session_saves_memory(&self, input_lines: Option<u64>) -> bool {
+        input_lines.map_or(self.memory_limit.is_some(), |lines| self.saves_memory(lines))
+    }
 }
 
 impl Default for EngineOptions {
@@ -103,19 +110,20 @@ struct PartitionRange {
 }
 
 impl PartitionRange {
-    /// The range for a session.
-    fn for_session(options: &EngineOptions) -> Self {
-        match options.memory_limit {
+    /// The range for a session that saves memory or not.
+    fn for_session(options: &EngineOptions, saves_memory: bool) -> Self {
+        if saves_memory {
             // At least one per core, and more for a large input, so that each
             // task's join and aggregation state is a small share of the pool.
-            Some(_) => Self { fewest: options.parallelism, most: partitions_under_memory_limit(options) },
-            // Without a limit several insights run at once (see `run`), which
+            Self { fewest: options.parallelism, most: partitions_under_memory_limit(options) }
+        } else {
+            // Otherwise several insights run at once (see `run`), which
             // keeps the cores busy; a small input's insights then run in one
             // partition each, with no shuffle between their stages (1.07M
             // lines standalone: the run 2.9-3.0 s -> 2.6-2.8 s, 5-10% less
             // CPU). A standalone run with its staging tables in memory takes
             // one at any size (`Engine::fit_partitions_to`).
-            None => Self { fewest: 1, most: options.parallelism },
+            Self { fewest: 1, most: options.parallelism }
         }
     }
 
@@ -156,8 +164,22 @@ impl Engine {
     }
 
     /// Starts the session; in standalone mode shuffle files go under
-    /// `work_dir`, which is created here and removed on drop.
-    pub async fn start(options: &EngineOptions, work_dir: &Path) -> Result<Self, EngineError> {
+    /// `work_dir`, which is created here and removed on drop. A session
+    /// started when the curated `input_lines` are known (standalone starts
+    /// after its ingest) and a memory limit leaves them room to spare gets
+    /// the settings of a session without a limit, its queries still
+    /// confined to the limit: a limit set for safety costs nothing until
+    /// the input comes near it.
+    pub async fn start(
+        options: &EngineOptions,
+        work_dir: &Path,
+        input_lines: Option<u64>,
+    ) -> Result<Self, EngineError> {
+        let saves_memory = options.session_saves_memory(input_lines);
+        if let Some(limit) = options.memory_limit {
+            let how = if saves_memory { "saving memory" } else { "with room to spare" };
+            log::info!("queries confined to {limit} bytes of memory, {how}");
+        }
         let mut config = SessionConfig::new_with_ballista()
             .with_target_partitions(options.parallelism)
             .with_ballista_standalone_parallelism(options.parallelism)
@@ -175,7 +197,7 @@ impl Engine {
             // static one left doubled tables in that case).
             config.options_mut().set("ballista.planner.adaptive.enabled", "false").map_err(EngineError::Session)?;
         }
-        if options.memory_limit.is_some() {
+        if saves_memory {
             // Plain strings: with string views, a window function that
             // concatenates its input counts every shared view buffer once
             // per batch, and its sort asks the pool for gigabytes it never
@@ -199,7 +221,7 @@ impl Engine {
             // The in-process executor's shuffle files never cross a network:
             // compressing them only costs time.
             config.options_mut().set("ballista.shuffle.compression.codec", "none").map_err(EngineError::Session)?;
-            if options.memory_limit.is_none() {
+            if !saves_memory {
                 // Ballista turns string views off: an IPC frame of views
                 // carries the whole buffers they point into, which can be
                 // too large for Arrow Flight. The in-process executor reads
@@ -209,7 +231,7 @@ impl Engine {
                 config.options_mut().execution.parquet.schema_force_view_types = true;
             }
         }
-        let mut partitions_follow_input = Some(PartitionRange::for_session(options));
+        let mut partitions_follow_input = Some(PartitionRange::for_session(options, saves_memory));
         if let Ok(settings) = std::env::var("INSIGHTS_ENGINE_SETTINGS") {
             for setting in settings.split(',').filter(|s| !s.trim().is_empty()) {
                 let (key, value) = setting.split_once('=').ok_or_else(|| {
@@ -295,21 +317,27 @@ const SHARED_MEMORY_MIN_FREE: u64 = 2 << 30;
 
 /// Where a standalone run's executor writes its shuffle files. They are
 /// written and read back within seconds, and on disk creating their
-/// directories and files cost a tenth of a 1M-line run, so without a memory
-/// limit they go to `/dev/shm` when it has room. Under a memory limit (the
-/// data may not fit in memory) they go to `scratch` on disk.
-pub(crate) fn shuffle_dir(options: &EngineOptions, scratch: &Path) -> PathBuf {
+/// directories and files cost a tenth of a 1M-line run, so unless the run
+/// saves memory (the data may not fit in it) they go to `/dev/shm` when it
+/// has room; otherwise to `scratch` on disk.
+pub(crate) fn shuffle_dir(options: &EngineOptions, scratch: &Path, saves_memory: bool) -> PathBuf {
     let on_disk = scratch.join("executor");
-    if options.scheduler.is_some() || options.memory_limit.is_some() {
+    if options.scheduler.is_some() || saves_memory {
         return on_disk;
     }
     match rustix::fs::statvfs(SHARED_MEMORY) {
         Ok(stats) if stats.f_bavail.saturating_mul(stats.f_frsize) >= SHARED_MEMORY_MIN_FREE => {
-            let name = scratch.file_name().map_or_else(|| "insights".into(), |n| n.to_string_lossy().into_owned());
-            Path::new(SHARED_MEMORY).join(format!("{name}-shuffle"))
+            shared_memory_shuffle_dir(scratch)
         }
         _ => on_disk,
     }
+}
+
+/// The shuffle directory in `/dev/shm` of the run with `scratch`, for
+/// `shuffle_dir` and to be removed however the run ends.
+pub(crate) fn shared_memory_shuffle_dir(scratch: &Path) -> PathBuf {
+    let name = scratch.file_name().map_or_else(|| "insights".into(), |n| n.to_string_lossy().into_owned());
+    Path::new(SHARED_MEMORY).join(format!("{name}-shuffle"))
 }
 
 /// Rows already hash-partitioned by some of the grouping keys, into at
@@ -499,7 +527,7 @@ mod tests {
             scheduler: scheduler.map(String::from),
             ..EngineOptions::default()
         };
-        PartitionRange::for_session(&options)
+        PartitionRange::for_session(&options, options.session_saves_memory(None))
     }
 
     #[test]
@@ -513,6 +541,16 @@ mod tests {
         assert_eq!(limited(8, 1_000_000), 8);
         assert_eq!(limited(32, 500_000_000), 32);
         assert_eq!(range(2, Some(1 << 30), Some("df://cluster:50050")), range(2, Some(1 << 30), None));
+    }
+
+    #[test]
+    fn a_memory_limit_saves_memory_until_the_input_shows_room_to_spare() {
+        let limited = EngineOptions { memory_limit: Some(4 << 30), ..EngineOptions::default() };
+        assert!(limited.session_saves_memory(None));
+        assert!(!limited.session_saves_memory(Some(1_070_000)));
+        assert!(limited.session_saves_memory(Some(50_000_000)));
+        assert!(!EngineOptions::default().session_saves_memory(None));
+        assert!(!EngineOptions::default().session_saves_memory(Some(50_000_000)));
     }
 
     #[test]

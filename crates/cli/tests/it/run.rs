@@ -460,6 +460,7 @@ fn a_memory_limit_bounds_query_execution_and_too_little_is_a_clear_error() {
     let log = String::from_utf8_lossy(&roomy.output.stderr).to_string();
     roomy.ok();
     assert!(log.contains("kept sales in memory"), "{log}");
+    assert!(log.contains("queries confined to 1073741824 bytes of memory, with room to spare"), "{log}");
     assert_eq!(rows("free"), rows("roomy"));
     let mut starved = vec!["run", "--input", &sample, "--output", "bounded", "--memory-limit", "64KiB"];
     starved.extend(only);
