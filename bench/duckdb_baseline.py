@@ -8,7 +8,8 @@ DuckDB, an embedded single-node SQL engine, with the same threads and
 memory limit: the curation query over the generated Parquet into a curated
 layer partitioned by month (as `insights run` ingests it), then each
 insight over that layer, written to Parquet. It writes seconds and row
-counts, as JSON, to the plan's `result` file.
+counts, as JSON, to the plan's `result` file. The engine's lifetime-value
+functions are defined in `clv_functions.py`, beside this script.
 
     python bench/duckdb_baseline.py PLAN.json
 """
@@ -19,22 +20,27 @@ import time
 
 import duckdb
 
+import clv_functions
+
 
 # Where DataFusion's SQL and DuckDB's differ, the DuckDB spelling of the same
 # thing. DuckDB: date + interval is a timestamp, and the difference of two
-# of those an interval, which does not cast to a number of days.
+# of those an interval, which does not cast to a number of days; a date does
+# not cast to its number of days since 1970 either.
 DIALECT = [
     (
         "cast(reference_day.as_of - totals.last_purchase as bigint)",
         "date_diff('day', totals.last_purchase, reference_day.as_of)",
     ),
+    ("cast(max(invoice_date) as int)", "date_diff('day', date '1970-01-01', max(invoice_date))"),
+    ("cast(purchase_day as int)", "date_diff('day', date '1970-01-01', purchase_day)"),
 ]
 
 
 def in_duckdb_dialect(sql):
     for datafusion, duckdb_spelling in DIALECT:
         sql = sql.replace(datafusion, duckdb_spelling)
-    return sql
+    return clv_functions.in_list_form(sql)
 
 
 def quoted(text):
@@ -72,6 +78,7 @@ def main(plan_path):
     with open(plan_path, encoding="utf-8") as f:
         plan = json.load(f)
     con = duckdb.connect()
+    clv_functions.register(con)
     con.execute(f"set threads = {int(plan['threads'])}")
     con.execute("set preserve_insertion_order = false")
     con.execute(f"set temp_directory = {quoted(plan['scratch'])}")

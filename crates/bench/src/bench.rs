@@ -22,6 +22,8 @@ use crate::baseline::{Baseline, check_python};
 #[derive(Debug, Serialize)]
 struct Step {
     size: u64,
+    /// The memory limit it ran under (`none`).
+    memory_limit: String,
     mode: String,
     step: String,
     seconds: f64,
@@ -51,6 +53,29 @@ impl Mode {
     }
 }
 
+/// A memory limit of a bench run (`none`: without one), as the `insights`
+/// binary and DuckDB read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemoryLimit(pub Option<String>);
+
+impl std::str::FromStr for MemoryLimit {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text.trim() {
+            "" => Err("expected a size such as 4GiB, or none".into()),
+            "none" => Ok(Self(None)),
+            size => Ok(Self(Some(size.to_string()))),
+        }
+    }
+}
+
+impl std::fmt::Display for MemoryLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.as_deref().unwrap_or("none"))
+    }
+}
+
 /// What the runs are compared with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum BaselineChoice {
@@ -73,9 +98,15 @@ pub fn bench(args: BenchArgs, catalog: &Catalog) -> Result<()> {
     let mut steps = Vec::new();
     let mut insight_seconds = InsightSeconds::new();
     let mut baseline_engine = None;
-    let mut left_out = Vec::new();
+    // Both sides do the same job: with the DuckDB baseline, the runs leave
+    // out the insights it cannot run too.
+    let left_out = if with_baseline { crate::baseline::beyond_duckdb(catalog) } else { Vec::new() };
+    let only: Vec<String> =
+        catalog.insights().map(|m| m.name().to_string()).filter(|name| !left_out.contains(name)).collect();
+    let only: &[String] = if left_out.is_empty() { &[] } else { &only };
     let step_log = args.work.join(STEP_LOG);
     for &size in &args.sizes {
+        let repeats = if size <= args.repeat_up_to { args.repeat } else { 1 };
         let data = args.work.join(format!("shop-{size}-seed{}.parquet", args.seed));
         if !data.exists() {
             eprintln!("generating {size} lines into {}", data.display());
@@ -87,74 +118,77 @@ pub fn bench(args: BenchArgs, catalog: &Catalog) -> Result<()> {
                 &[],
                 &step_log,
             )?;
-            steps.push(step(size, "-", "generate", seconds, rss));
+            steps.push(step(size, &MemoryLimit(None), "-", "generate", seconds, rss));
         }
-        for (position, &mode) in modes.iter().enumerate() {
-            let output = args.work.join(format!("out-{size}-{mode}"));
-            let mut runs = Vec::new();
-            for repeat in 1..=args.repeat {
-                eprintln!("{mode}: {size} lines (run {repeat} of {})", args.repeat);
-                runs.push(run_once(&binary, &args, catalog, mode, &data, &output)?);
-            }
-            // The last run's output is the one on disk, for report and baseline.
-            let manifest = runs.last().expect("at least one run").manifest.clone();
-            let peak_rss = runs.iter().map(|r| r.peak_rss).max().unwrap_or(0);
-            let median = median_by(runs, |r| r.seconds);
-            steps.push(step(size, mode, "ingest", median.manifest.ingest_seconds, 0));
-            steps.push(step(size, mode, "insights", median.seconds - median.manifest.ingest_seconds, 0));
-            steps.push(step(size, mode, "run (ingest + insights)", median.seconds, peak_rss));
-            let column = format!("{} {mode}", short_count(size));
-            for record in &median.manifest.insights {
-                add_insight_seconds(&mut insight_seconds, &record.name, &column, record.seconds);
-            }
-            let (seconds, rss) = measure(
-                Command::new(&binary).arg("report").arg("--sql").arg(&catalog.dir).arg("--output").arg(&output),
-                &[],
-                &step_log,
-            )?;
-            steps.push(step(size, mode, "report", seconds, rss));
-            if with_baseline && position == 0 {
+        for limit in &args.memory_limit {
+            for (position, &mode) in modes.iter().enumerate() {
+                let output = args.work.join(format!("out-{size}-{mode}"));
                 let mut runs = Vec::new();
-                for repeat in 1..=args.repeat {
-                    eprintln!("baseline: DuckDB on the same input, {size} lines (run {repeat} of {})", args.repeat);
-                    let mut baseline = Baseline::prepare(
-                        &args.python,
-                        catalog,
-                        &data,
-                        (&output, &manifest),
-                        &args.work,
-                        args.parallelism,
-                        args.memory_limit.as_deref(),
-                    )?;
-                    let (seconds, rss) = measure(&mut baseline.command, &[], &step_log)?;
-                    runs.push((seconds, rss, baseline.result()?));
-                    left_out = std::mem::take(&mut baseline.left_out);
+                for repeat in 1..=repeats {
+                    eprintln!("{mode}: {size} lines, memory limit {limit} (run {repeat} of {repeats})");
+                    runs.push(run_once(&binary, &args, catalog, (mode, limit, only), &data, &output)?);
                 }
-                let peak_rss = runs.iter().map(|(_, rss, _)| *rss).max().unwrap_or(0);
-                let (seconds, _, result) = median_by(runs, |(seconds, _, _)| *seconds);
-                if result.curated_lines != manifest.ingest.kept {
-                    eprintln!(
-                        "warning: {} curated lines here and {} on {}",
-                        manifest.ingest.kept, result.curated_lines, result.engine
-                    );
+                // The last run's output is the one on disk, for report and baseline.
+                let manifest = runs.last().expect("at least one run").manifest.clone();
+                let peak_rss = runs.iter().map(|r| r.peak_rss).max().unwrap_or(0);
+                let median = median_by(runs, |r| r.seconds);
+                steps.push(step(size, limit, mode, "ingest", median.manifest.ingest_seconds, 0));
+                steps.push(step(size, limit, mode, "insights", median.seconds - median.manifest.ingest_seconds, 0));
+                steps.push(step(size, limit, mode, "run (ingest + insights)", median.seconds, peak_rss));
+                let column = column_name(size, mode, limit);
+                for record in &median.manifest.insights {
+                    add_insight_seconds(&mut insight_seconds, &record.name, &column, record.seconds);
                 }
-                steps.push(step(size, BASELINE_MODE, "ingest", result.curation_seconds, 0));
-                steps.push(step(size, BASELINE_MODE, "insights", result.seconds, 0));
-                steps.push(step(size, BASELINE_MODE, "run (ingest + insights)", seconds, peak_rss));
-                let column = format!("{} {BASELINE_MODE}", short_count(size));
-                for insight in &result.insights {
-                    let ours = manifest.insights.iter().find(|r| r.name == insight.name);
-                    if let Some(ours) = ours.filter(|ours| ours.rows != insight.rows) {
+                let (seconds, rss) = measure(
+                    Command::new(&binary).arg("report").arg("--sql").arg(&catalog.dir).arg("--output").arg(&output),
+                    &[],
+                    &step_log,
+                )?;
+                steps.push(step(size, limit, mode, "report", seconds, rss));
+                if with_baseline && position == 0 {
+                    let mut runs = Vec::new();
+                    for repeat in 1..=repeats {
                         eprintln!(
-                            "warning: {} has {} rows here and {} on {}",
-                            insight.name, ours.rows, insight.rows, result.engine
+                            "baseline: DuckDB on the same input, {size} lines, memory limit {limit} (run {repeat} of {repeats})"
+                        );
+                        let mut baseline = Baseline::prepare(
+                            &args.python,
+                            catalog,
+                            &data,
+                            (&output, &manifest),
+                            &args.work,
+                            args.parallelism,
+                            limit.0.as_deref(),
+                        )?;
+                        let (seconds, rss) = measure(&mut baseline.command, &[], &step_log)?;
+                        runs.push((seconds, rss, baseline.result()?));
+                    }
+                    let peak_rss = runs.iter().map(|(_, rss, _)| *rss).max().unwrap_or(0);
+                    let (seconds, _, result) = median_by(runs, |(seconds, _, _)| *seconds);
+                    if result.curated_lines != manifest.ingest.kept {
+                        eprintln!(
+                            "warning: {} curated lines here and {} on {}",
+                            manifest.ingest.kept, result.curated_lines, result.engine
                         );
                     }
-                    add_insight_seconds(&mut insight_seconds, &insight.name, &column, insight.seconds);
+                    steps.push(step(size, limit, BASELINE_MODE, "ingest", result.curation_seconds, 0));
+                    steps.push(step(size, limit, BASELINE_MODE, "insights", result.seconds, 0));
+                    steps.push(step(size, limit, BASELINE_MODE, "run (ingest + insights)", seconds, peak_rss));
+                    let column = column_name(size, BASELINE_MODE, limit);
+                    for insight in &result.insights {
+                        let ours = manifest.insights.iter().find(|r| r.name == insight.name);
+                        if let Some(ours) = ours.filter(|ours| ours.rows != insight.rows) {
+                            eprintln!(
+                                "warning: {} has {} rows here and {} on {}",
+                                insight.name, ours.rows, insight.rows, result.engine
+                            );
+                        }
+                        add_insight_seconds(&mut insight_seconds, &insight.name, &column, insight.seconds);
+                    }
+                    baseline_engine = Some(result.engine);
                 }
-                baseline_engine = Some(result.engine);
+                let _ = std::fs::remove_dir_all(&output);
             }
-            let _ = std::fs::remove_dir_all(&output);
         }
     }
     write_results(&args, &steps, &insight_seconds, baseline_engine.as_deref().map(|engine| (engine, &left_out[..])))
@@ -194,7 +228,7 @@ fn run_once(
     binary: &Path,
     args: &BenchArgs,
     catalog: &Catalog,
-    mode: &str,
+    (mode, limit, only): (&str, &MemoryLimit, &[String]),
     data: &Path,
     output: &Path,
 ) -> Result<Measured> {
@@ -207,7 +241,7 @@ fn run_once(
         }
         _ => {
             let tls = (mode == Mode::ClusterTls.name()).then(|| args.work.join("certs"));
-            let started = start_cluster(binary, args, tls.as_deref())?;
+            let started = start_cluster(binary, args, limit, tls.as_deref())?;
             run.args(["submit", "--scheduler", &started.url]);
             if let Some(certs) = &tls {
                 run.args(insights_local_cluster::tls_args(certs, "client"));
@@ -217,8 +251,11 @@ fn run_once(
     }
     run.arg("--sql").arg(&catalog.dir);
     run.arg("--input").arg(data).arg("--output").arg(output).arg("--no-report");
-    if let Some(limit) = &args.memory_limit {
+    if let Some(limit) = &limit.0 {
         run.args(["--memory-limit", limit]);
+    }
+    if !only.is_empty() {
+        run.arg("--only").args(only);
     }
     let pids: Vec<u32> = cluster.as_ref().map(|c| c.pids()).unwrap_or_default();
     let (seconds, peak_rss) = measure(&mut run, &pids, &args.work.join(STEP_LOG))?;
@@ -244,9 +281,18 @@ fn add_insight_seconds(table: &mut InsightSeconds, insight: &str, column: &str, 
     }
 }
 
-fn step(size: u64, mode: &str, name: &str, seconds: f64, rss_bytes: u64) -> Step {
+/// The column of a size, mode and memory limit in the seconds per insight.
+fn column_name(size: u64, mode: &str, limit: &MemoryLimit) -> String {
+    match &limit.0 {
+        None => format!("{} {mode}", short_count(size)),
+        Some(limit) => format!("{} {mode} {limit}", short_count(size)),
+    }
+}
+
+fn step(size: u64, limit: &MemoryLimit, mode: &str, name: &str, seconds: f64, rss_bytes: u64) -> Step {
     Step {
         size,
+        memory_limit: limit.to_string(),
         mode: mode.into(),
         step: name.into(),
         seconds,
@@ -298,11 +344,11 @@ fn peak_rss(pid: u32) -> u64 {
 /// files from disk instead of fetching them over Arrow Flight. Each
 /// service logs to `WORK/cluster-logs/`, kept after the run: why an
 /// executor went away is read there.
-fn start_cluster(binary: &Path, args: &BenchArgs, tls: Option<&Path>) -> Result<LocalCluster> {
+fn start_cluster(binary: &Path, args: &BenchArgs, limit: &MemoryLimit, tls: Option<&Path>) -> Result<LocalCluster> {
     let mut spec = ClusterSpec::new(binary, &args.work, 2);
     spec.concurrent_tasks = 1;
     spec.shared_work_dir = Some(args.work.join("executors"));
-    spec.memory_limit = args.memory_limit.clone();
+    spec.memory_limit = limit.0.clone();
     if let Some(certs) = tls {
         if !certs.join("ca.crt").exists() {
             let made = Command::new(binary)
@@ -352,24 +398,31 @@ fn write_results(
     let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
     let date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC");
     let mut md = format!(
-        "# Benchmark\n\n{date}; {}; `{profile}` build; seed {}; memory limit {}.\n\
+        "# Benchmark\n\n{date}; {}; `{profile}` build; seed {}; memory limits: {}.\n\
          Wall seconds of the binary as a user runs it (`run` standalone with {} task slots, or `submit` to a local \
          scheduler + 2 executors × 1 slot){}; peak RSS: the sum of each process's own peak (a cluster's client, \
          scheduler and executors; their peaks need not coincide).\n\n\
-         | lines | mode | step | seconds | lines/s | peak RSS (MiB) |\n|---:|---|---|---:|---:|---:|\n",
+         | lines | memory limit | mode | step | seconds | lines/s | peak RSS (MiB) |\n|---:|---|---|---|---:|---:|---:|\n",
         machine(),
         args.seed,
-        args.memory_limit.as_deref().unwrap_or("none"),
+        args.memory_limit.iter().map(MemoryLimit::to_string).collect::<Vec<_>>().join(", "),
         args.parallelism,
         match args.repeat {
             1 => String::new(),
-            n => format!(", the median of {n} runs (the baseline's too)"),
+            n if args.sizes.iter().all(|&size| size <= args.repeat_up_to) => {
+                format!(", the median of {n} runs (the baseline's too)")
+            }
+            n => format!(
+                ", the median of {n} runs (the baseline's too) up to {} lines, one run above",
+                insights_ingest::thousands(args.repeat_up_to)
+            ),
         }
     );
     for s in steps {
         let rss = if s.peak_rss_mib > 0.0 { format!("{:.0}", s.peak_rss_mib) } else { "".into() };
         md.push_str(&table_row(&[
             insights_ingest::thousands(s.size),
+            s.memory_limit.clone(),
             s.mode.clone(),
             s.step.clone(),
             format!("{:.2}", s.seconds),
@@ -378,18 +431,32 @@ fn write_results(
         ]));
     }
     let runs: Vec<&Step> = steps.iter().filter(|s| s.step.starts_with("run")).collect();
+    let unlimited = |run: &Step| {
+        runs.iter()
+            .find(|r| r.size == run.size && r.mode == run.mode && r.memory_limit == MemoryLimit(None).to_string())
+    };
     if !runs.is_empty() {
         md.push_str(&format!(
-            "\n| lines | mode | run seconds | vs {TARGET_SECONDS} s target ({} lines) | vs the smallest size, per line |\n|---:|---|---:|---:|---:|\n",
+            "\n| lines | memory limit | mode | run seconds | vs no limit | vs {TARGET_SECONDS} s target ({} lines) | \
+             vs the smallest size, per line |\n|---:|---|---|---:|---:|---:|---:|\n",
             insights_ingest::thousands(TARGET_LINES)
         ));
         for run in &runs {
-            let base = runs.iter().filter(|r| r.mode == run.mode).min_by_key(|r| r.size).expect("one run");
+            let base = runs
+                .iter()
+                .filter(|r| r.mode == run.mode && r.memory_limit == run.memory_limit)
+                .min_by_key(|r| r.size)
+                .expect("one run");
             let per_line = (run.seconds / run.size as f64) / (base.seconds / base.size as f64);
             md.push_str(&table_row(&[
                 insights_ingest::thousands(run.size),
+                run.memory_limit.clone(),
                 run.mode.clone(),
                 format!("{:.2}", run.seconds),
+                match unlimited(run) {
+                    Some(free) if !std::ptr::eq(*free, *run) => format!("{:.2}", run.seconds / free.seconds.max(1e-9)),
+                    _ => String::new(),
+                },
                 // The target is ours to meet, at its size; the baseline's
                 // row shows its scaling.
                 if run.mode == BASELINE_MODE || run.size != TARGET_LINES {
@@ -405,8 +472,8 @@ fn write_results(
         let which = match left_out {
             [] => "every insight of the catalog".to_string(),
             names => format!(
-                "every insight of the catalog but {} (they call the engine's own SQL functions, which {engine} does \
-                 not have, or read what does; the baseline does that much less work)",
+                "every insight of the catalog but {} (they call engine SQL functions the baseline has no version of, \
+                 or read what does; the runs above leave them out too, so both sides do the same job)",
                 names.join(", ")
             ),
         };
@@ -415,24 +482,35 @@ fn write_results(
              curation query from the same generated Parquet to a curated layer partitioned by month (its ingest), \
              then {which}, each written to Parquet (materialized staging models as tables in \
              memory). Times below 1 are faster than {engine}:\n\n\
-             | lines | mode | run s | {engine} run s | run vs {engine} | insights s | {engine} insights s | insights vs {engine} |\n\
-             |---:|---|---:|---:|---:|---:|---:|---:|\n",
+             | lines | memory limit | mode | run s | {engine} run s | run vs {engine} | insights s | {engine} insights s | insights vs {engine} |\n\
+             |---:|---|---|---:|---:|---:|---:|---:|---:|\n",
             args.parallelism
         ));
-        let seconds = |size: u64, mode: &str, step: &str| {
-            steps.iter().find(|s| s.size == size && s.mode == mode && s.step.starts_with(step)).map(|s| s.seconds)
+        let seconds = |like: &Step, mode: &str, step: &str| {
+            steps
+                .iter()
+                .find(|s| {
+                    s.size == like.size
+                        && s.memory_limit == like.memory_limit
+                        && s.mode == mode
+                        && s.step.starts_with(step)
+                })
+                .map(|s| s.seconds)
         };
-        for baseline in steps.iter().filter(|s| s.mode == BASELINE_MODE && s.step.starts_with("run")) {
+        for baseline in runs.iter().filter(|s| s.mode == BASELINE_MODE) {
             let size = baseline.size;
-            let modes = steps.iter().filter(|s| s.size == size && s.step.starts_with("run") && s.mode != BASELINE_MODE);
-            for ours in modes {
+            let ours = runs
+                .iter()
+                .filter(|s| s.size == size && s.memory_limit == baseline.memory_limit && s.mode != BASELINE_MODE);
+            for ours in ours {
                 let (Some(insights), Some(their_insights)) =
-                    (seconds(size, &ours.mode, "insights"), seconds(size, BASELINE_MODE, "insights"))
+                    (seconds(ours, &ours.mode, "insights"), seconds(baseline, BASELINE_MODE, "insights"))
                 else {
                     continue;
                 };
                 md.push_str(&table_row(&[
                     insights_ingest::thousands(size),
+                    ours.memory_limit.clone(),
                     ours.mode.clone(),
                     format!("{:.2}", ours.seconds),
                     format!("{:.2}", baseline.seconds),

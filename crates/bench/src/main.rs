@@ -26,9 +26,11 @@ pub struct BenchArgs {
     /// cluster with mutual TLS).
     #[arg(long, value_enum, value_delimiter = ',', default_value = "standalone,cluster")]
     pub modes: Vec<bench::Mode>,
-    /// Memory limit of query execution (standalone, and each executor).
-    #[arg(long, value_name = "SIZE")]
-    pub memory_limit: Option<String>,
+    /// Memory limits of query execution (standalone, each executor, and the
+    /// baseline), comma separated; `none` runs without one. Each size runs
+    /// under each, so `none,4GiB` shows what a limit costs.
+    #[arg(long, value_name = "SIZE", value_delimiter = ',', default_value = "none")]
+    pub memory_limit: Vec<bench::MemoryLimit>,
     /// Task slots of the standalone run.
     #[arg(long, default_value_t = 2)]
     pub parallelism: usize,
@@ -39,6 +41,10 @@ pub struct BenchArgs {
     /// the median run by wall time, and the highest peak RSS of all.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     pub repeat: u32,
+    /// The largest size that runs `--repeat` times; larger ones run once (a
+    /// run of minutes varies less than one of seconds).
+    #[arg(long, value_name = "LINES", value_parser = insights_datagen::parse_line_count, default_value = "20M")]
+    pub repeat_up_to: u64,
     /// Where generated data (kept for the next time), outputs and the local
     /// cluster's logs (`cluster-logs/`) go.
     #[arg(long, value_name = "DIR", default_value_os_t = bench::default_work())]
@@ -87,6 +93,9 @@ mod tests {
     fn sizes_read_like_line_counts_and_repeats_start_at_one() {
         let args = BenchArgs::try_parse_from(["insights-bench", "--sizes", "1M,1.07M,500k"]).unwrap();
         assert_eq!(args.sizes, [1_000_000, 1_070_000, 500_000]);
+        assert_eq!(args.memory_limit, [super::bench::MemoryLimit(None)]);
+        let args = BenchArgs::try_parse_from(["insights-bench", "--memory-limit", "none,4GiB"]).unwrap();
+        assert_eq!(args.memory_limit.iter().map(|limit| limit.to_string()).collect::<Vec<_>>(), ["none", "4GiB"]);
         let err = BenchArgs::try_parse_from(["insights-bench", "--repeat", "0"]).unwrap_err().to_string();
         assert!(err.contains("invalid value '0' for '--repeat <REPEAT>'") && err.contains("1.."), "{err}");
     }

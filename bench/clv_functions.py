@@ -1,0 +1,142 @@
+"""The engine's lifetime-value SQL functions for the DuckDB baseline.
+
+`insights run` registers `bgnbd_fit`, `gamma_gamma_fit` and their
+prediction functions (docs/functions.md); DuckDB has none of them, so the
+baseline defines them here with NumPy and SciPy, the formulas of the
+reference implementation (the `lifetimes` package): a maximum-likelihood fit
+over the distinct customer patterns, time scaled so the longest `t` is 10,
+parameters optimised as logarithms with the Nelder-Mead simplex. DuckDB's
+Python functions are scalar, so an aggregate call `bgnbd_fit(f, r, t)` is
+run as `bgnbd_fit(list(f), list(r), list(t))` (see `AGGREGATES`).
+"""
+
+import numpy as np
+import pyarrow as pa
+from scipy.optimize import minimize
+from scipy.special import gammaln, hyp2f1
+
+# How the catalog calls the fits, and the same call on lists.
+AGGREGATES = [
+    ("bgnbd_fit(frequency, recency, t)", "bgnbd_fit(list(frequency), list(recency), list(t))"),
+    ("gamma_gamma_fit(frequency, monetary_value)", "gamma_gamma_fit(list(frequency), list(monetary_value))"),
+]
+
+BGNBD = pa.struct(
+    [("r", pa.float64()), ("alpha", pa.float64()), ("a", pa.float64()), ("b", pa.float64()),
+     ("customers", pa.int64()), ("note", pa.string())]
+)
+GAMMA_GAMMA = pa.struct(
+    [("p", pa.float64()), ("q", pa.float64()), ("v", pa.float64()), ("customers", pa.int64()), ("note", pa.string())]
+)
+
+
+def numbers(column):
+    """A column of numbers as float64 (nulls as NaN)."""
+    return np.asarray(column.to_numpy(zero_copy_only=False), dtype=float)
+
+
+def lists(column):
+    """Each row's list of numbers, as float64 arrays."""
+    return [np.asarray(row, dtype=float) for row in column.to_pylist()]
+
+
+def patterns(*columns):
+    """The distinct rows of `columns` and how many customers share each."""
+    distinct, counts = np.unique(np.column_stack(columns), axis=0, return_counts=True)
+    return [distinct[:, i] for i in range(distinct.shape[1])], counts.astype(float)
+
+
+def fit(negative_log_likelihood, parameters, data):
+    start = np.zeros(parameters)
+    found = minimize(negative_log_likelihood, start, args=data, method="Nelder-Mead",
+                     options={"maxiter": 2000 * parameters, "xatol": 1e-7, "fatol": 1e-9})
+    return np.exp(found.x)
+
+
+def bgnbd_negative_log_likelihood(log_params, x, tx, t, weights):
+    r, alpha, a, b = np.exp(log_params)
+    a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+    a2 = gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x)
+    a3 = -(r + x) * np.log(alpha + t)
+    with np.errstate(divide="ignore"):
+        a4 = np.where(x > 0, np.log(a) - np.log(b + np.maximum(x, 1) - 1) - (r + x) * np.log(alpha + tx), -np.inf)
+    return -(weights * (a1 + a2 + np.logaddexp(a3, a4))).sum() / weights.sum()
+
+
+def bgnbd_fit(frequency, recency, t):
+    fits = []
+    for x, tx, big_t in zip(lists(frequency), lists(recency), lists(t)):
+        if not (x > 0).any():
+            fits.append({"customers": len(x), "note": "BG/NBD: nobody purchased twice"})
+            continue
+        scale = 10.0 / big_t.max()
+        (px, ptx, pt), weights = patterns(x, tx * scale, big_t * scale)
+        r, alpha, a, b = fit(bgnbd_negative_log_likelihood, 4, (px, ptx, pt, weights))
+        fits.append({"r": r, "alpha": alpha / scale, "a": a, "b": b, "customers": len(x), "note": None})
+    return pa.array(fits, type=BGNBD)
+
+
+def gamma_gamma_negative_log_likelihood(log_params, x, m, weights):
+    p, q, v = np.exp(log_params)
+    px = p * x
+    ll = (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(v) + (px - 1) * np.log(m) + px * np.log(x)
+          - (px + q) * np.log(x * m + v))
+    return -(weights * ll).sum() / weights.sum()
+
+
+def gamma_gamma_fit(frequency, monetary_value):
+    fits = []
+    for x, m in zip(lists(frequency), lists(monetary_value)):
+        spenders = (x > 0) & (m > 0)
+        if not spenders.any():
+            fits.append({"customers": 0, "note": "Gamma-Gamma: no repeat purchases"})
+            continue
+        (px, pm), weights = patterns(x[spenders], m[spenders])
+        p, q, v = fit(gamma_gamma_negative_log_likelihood, 3, (px, pm, weights))
+        fits.append({"p": p, "q": q, "v": v, "customers": int(spenders.sum()), "note": None})
+    return pa.array(fits, type=GAMMA_GAMMA)
+
+
+def bgnbd_p_alive(r, alpha, a, b, frequency, recency, t):
+    r, alpha, a, b, x, tx, big_t = map(numbers, (r, alpha, a, b, frequency, recency, t))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        odds = np.where(x > 0, a / (b + x - 1) * ((alpha + big_t) / (alpha + tx)) ** (r + x), 0.0)
+    return pa.array(1.0 / (1.0 + odds))
+
+
+def bgnbd_expected_purchases(r, alpha, a, b, frequency, recency, t, horizon):
+    r, alpha, a, b, x, tx, big_t, h = map(numbers, (r, alpha, a, b, frequency, recency, t, horizon))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        hypergeometric = hyp2f1(r + x, b + x, a + b + x - 1, h / (alpha + big_t + h))
+        first = (a + b + x - 1) / (a - 1) * (1 - ((alpha + big_t) / (alpha + big_t + h)) ** (r + x) * hypergeometric)
+        alive = 1 + np.where(x > 0, a / (b + x - 1) * ((alpha + big_t) / (alpha + tx)) ** (r + x), 0.0)
+    return pa.array(np.where(h == 0, 0.0, first / alive))
+
+
+def gamma_gamma_expected_value(p, q, v, frequency, monetary_value):
+    p, q, v, x, m = map(numbers, (p, q, v, frequency, monetary_value))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = p * (v + x * m) / (p * x + q - 1)
+    return pa.array(np.where(p * x + q > 1, value, np.nan), mask=~(p * x + q > 1))
+
+
+def register(con):
+    """Defines the functions in the DuckDB connection `con`."""
+    double_lists = ["DOUBLE[]"]
+    con.create_function("bgnbd_fit", bgnbd_fit, double_lists * 3,
+                        "STRUCT(r DOUBLE, alpha DOUBLE, a DOUBLE, b DOUBLE, customers BIGINT, note VARCHAR)",
+                        type="arrow")
+    con.create_function("gamma_gamma_fit", gamma_gamma_fit, double_lists * 2,
+                        "STRUCT(p DOUBLE, q DOUBLE, v DOUBLE, customers BIGINT, note VARCHAR)", type="arrow")
+    con.create_function("bgnbd_p_alive", bgnbd_p_alive, ["DOUBLE"] * 7, "DOUBLE", type="arrow")
+    con.create_function("bgnbd_expected_purchases", bgnbd_expected_purchases, ["DOUBLE"] * 8, "DOUBLE",
+                        type="arrow")
+    con.create_function("gamma_gamma_expected_value", gamma_gamma_expected_value, ["DOUBLE"] * 5, "DOUBLE",
+                        type="arrow")
+
+
+def in_list_form(sql):
+    """`sql` with the catalog's aggregate calls of the fits as calls on lists."""
+    for aggregate, on_lists in AGGREGATES:
+        sql = sql.replace(aggregate, on_lists)
+    return sql
