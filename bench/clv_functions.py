@@ -5,7 +5,9 @@ prediction functions (docs/functions.md); DuckDB has none of them, so the
 baseline defines them here with NumPy and SciPy, the formulas of the
 reference implementation (the `lifetimes` package): a maximum-likelihood fit
 over the distinct customer patterns, time scaled so the longest `t` is 10,
-parameters optimised as logarithms with the Nelder-Mead simplex. DuckDB's
+parameters optimised as logarithms with BFGS from `lifetimes`' start (the
+engine uses the Nelder-Mead simplex from three starts, and tries the
+no-dropout limit of BG/NBD too). DuckDB's
 Python functions are scalar, so an aggregate call `bgnbd_fit(f, r, t)` is
 run as `bgnbd_fit(list(f), list(r), list(t))` (see `AGGREGATES`).
 """
@@ -46,10 +48,16 @@ def patterns(*columns):
     return [distinct[:, i] for i in range(distinct.shape[1])], counts.astype(float)
 
 
+# `lifetimes`' start: 0.1 for every log-parameter.
+START = 0.1
+
+
 def fit(negative_log_likelihood, parameters, data):
-    start = np.zeros(parameters)
-    found = minimize(negative_log_likelihood, start, args=data, method="Nelder-Mead",
-                     options={"maxiter": 2000 * parameters, "xatol": 1e-7, "fatol": 1e-9})
+    """The minimum from `lifetimes`' start, with BFGS as `lifetimes` does
+    (its gradient by finite differences here): the parameters (not their
+    logarithms)."""
+    found = minimize(negative_log_likelihood, np.full(parameters, START), args=data, method="BFGS",
+                     options={"gtol": 1e-7})
     return np.exp(found.x)
 
 
@@ -93,7 +101,12 @@ def gamma_gamma_fit(frequency, monetary_value):
             continue
         (px, pm), weights = patterns(x[spenders], m[spenders])
         p, q, v = fit(gamma_gamma_negative_log_likelihood, 3, (px, pm, weights))
-        fits.append({"p": p, "q": q, "v": v, "customers": int(spenders.sum()), "note": None})
+        customers = int(spenders.sum())
+        if not all(1e-8 < value < 1e8 for value in (p, q, v)):
+            fits.append({"customers": customers, "note": "Gamma-Gamma: the likelihood has no interior maximum"})
+            continue
+        note = "Gamma-Gamma: q <= 1, so the mean spend is not finite" if q <= 1 else None
+        fits.append({"p": p, "q": q, "v": v, "customers": customers, "note": note})
     return pa.array(fits, type=GAMMA_GAMMA)
 
 
@@ -114,10 +127,13 @@ def bgnbd_expected_purchases(r, alpha, a, b, frequency, recency, t, horizon):
 
 
 def gamma_gamma_expected_value(p, q, v, frequency, monetary_value):
+    """Null where the mean spend is not finite (p x + q <= 1), as in the
+    engine, and for null inputs (NaN here)."""
     p, q, v, x, m = map(numbers, (p, q, v, frequency, monetary_value))
     with np.errstate(divide="ignore", invalid="ignore"):
+        finite = p * x + q > 1
         value = p * (v + x * m) / (p * x + q - 1)
-    return pa.array(np.where(p * x + q > 1, value, np.nan), mask=~(p * x + q > 1))
+    return pa.array(np.where(finite, value, 0.0), mask=~finite)
 
 
 def register(con):
@@ -132,7 +148,7 @@ def register(con):
     con.create_function("bgnbd_expected_purchases", bgnbd_expected_purchases, ["DOUBLE"] * 8, "DOUBLE",
                         type="arrow")
     con.create_function("gamma_gamma_expected_value", gamma_gamma_expected_value, ["DOUBLE"] * 5, "DOUBLE",
-                        type="arrow")
+                        type="arrow", null_handling="special")
 
 
 def in_list_form(sql):
