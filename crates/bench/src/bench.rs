@@ -105,93 +105,102 @@ pub fn bench(args: BenchArgs, catalog: &Catalog) -> Result<()> {
         catalog.insights().map(|m| m.name().to_string()).filter(|name| !left_out.contains(name)).collect();
     let only: &[String] = if left_out.is_empty() { &[] } else { &only };
     let step_log = args.work.join(STEP_LOG);
-    for &size in &args.sizes {
-        let repeats = if size <= args.repeat_up_to { args.repeat } else { 1 };
-        let data = args.work.join(format!("shop-{size}-seed{}.parquet", args.seed));
-        if !data.exists() {
-            eprintln!("generating {size} lines into {}", data.display());
-            let (seconds, rss) = measure(
-                Command::new(&binary)
-                    .args(["generate", "--lines", &size.to_string(), "--seed", &args.seed.to_string()])
-                    .arg("--output")
-                    .arg(&data),
-                &[],
-                &step_log,
-            )?;
-            steps.push(step(size, &MemoryLimit(None), "-", "generate", seconds, rss));
-        }
-        for limit in &args.memory_limit {
-            for (position, &mode) in modes.iter().enumerate() {
-                let output = args.work.join(format!("out-{size}-{mode}"));
-                let mut runs = Vec::new();
-                for repeat in 1..=repeats {
-                    eprintln!("{mode}: {size} lines, memory limit {limit} (run {repeat} of {repeats})");
-                    runs.push(run_once(&binary, &args, catalog, (mode, limit, only), &data, &output)?);
-                }
-                // The last run's output is the one on disk, for report and baseline.
-                let manifest = runs.last().expect("at least one run").manifest.clone();
-                let peak_rss = runs.iter().map(|r| r.peak_rss).max().unwrap_or(0);
-                let median = median_by(runs, |r| r.seconds);
-                steps.push(step(size, limit, mode, "ingest", median.manifest.ingest_seconds, 0));
-                steps.push(step(size, limit, mode, "insights", median.seconds - median.manifest.ingest_seconds, 0));
-                steps.push(step(size, limit, mode, "run (ingest + insights)", median.seconds, peak_rss));
-                let column = column_name(size, mode, limit);
-                for record in &median.manifest.insights {
-                    add_insight_seconds(&mut insight_seconds, &record.name, &column, record.seconds);
-                }
+    // A step that fails stops the bench, but what was measured before it is
+    // still written: a late size does not cost the earlier ones.
+    let measured = (|| -> Result<()> {
+        for &size in &args.sizes {
+            let repeats = if size <= args.repeat_up_to { args.repeat } else { 1 };
+            let data = args.work.join(format!("shop-{size}-seed{}.parquet", args.seed));
+            if !data.exists() {
+                eprintln!("generating {size} lines into {}", data.display());
                 let (seconds, rss) = measure(
-                    Command::new(&binary).arg("report").arg("--sql").arg(&catalog.dir).arg("--output").arg(&output),
+                    Command::new(&binary)
+                        .args(["generate", "--lines", &size.to_string(), "--seed", &args.seed.to_string()])
+                        .arg("--output")
+                        .arg(&data),
                     &[],
                     &step_log,
                 )?;
-                steps.push(step(size, limit, mode, "report", seconds, rss));
-                if with_baseline && position == 0 {
+                steps.push(step(size, &MemoryLimit(None), "-", "generate", seconds, rss));
+            }
+            for limit in &args.memory_limit {
+                for (position, &mode) in modes.iter().enumerate() {
+                    let output = args.work.join(format!("out-{size}-{mode}"));
                     let mut runs = Vec::new();
                     for repeat in 1..=repeats {
-                        eprintln!(
-                            "baseline: DuckDB on the same input, {size} lines, memory limit {limit} (run {repeat} of {repeats})"
-                        );
-                        let mut baseline = Baseline::prepare(
-                            &args.python,
-                            catalog,
-                            &data,
-                            (&output, &manifest),
-                            &args.work,
-                            args.parallelism,
-                            limit.0.as_deref(),
-                        )?;
-                        let (seconds, rss) = measure(&mut baseline.command, &[], &step_log)?;
-                        runs.push((seconds, rss, baseline.result()?));
+                        eprintln!("{mode}: {size} lines, memory limit {limit} (run {repeat} of {repeats})");
+                        runs.push(run_once(&binary, &args, catalog, (mode, limit, only), &data, &output)?);
                     }
-                    let peak_rss = runs.iter().map(|(_, rss, _)| *rss).max().unwrap_or(0);
-                    let (seconds, _, result) = median_by(runs, |(seconds, _, _)| *seconds);
-                    if result.curated_lines != manifest.ingest.kept {
-                        eprintln!(
-                            "warning: {} curated lines here and {} on {}",
-                            manifest.ingest.kept, result.curated_lines, result.engine
-                        );
+                    // The last run's output is the one on disk, for report and baseline.
+                    let manifest = runs.last().expect("at least one run").manifest.clone();
+                    let peak_rss = runs.iter().map(|r| r.peak_rss).max().unwrap_or(0);
+                    let median = median_by(runs, |r| r.seconds);
+                    steps.push(step(size, limit, mode, "ingest", median.manifest.ingest_seconds, 0));
+                    steps.push(step(size, limit, mode, "insights", median.seconds - median.manifest.ingest_seconds, 0));
+                    steps.push(step(size, limit, mode, "run (ingest + insights)", median.seconds, peak_rss));
+                    let column = column_name(size, mode, limit);
+                    for record in &median.manifest.insights {
+                        add_insight_seconds(&mut insight_seconds, &record.name, &column, record.seconds);
                     }
-                    steps.push(step(size, limit, BASELINE_MODE, "ingest", result.curation_seconds, 0));
-                    steps.push(step(size, limit, BASELINE_MODE, "insights", result.seconds, 0));
-                    steps.push(step(size, limit, BASELINE_MODE, "run (ingest + insights)", seconds, peak_rss));
-                    let column = column_name(size, BASELINE_MODE, limit);
-                    for insight in &result.insights {
-                        let ours = manifest.insights.iter().find(|r| r.name == insight.name);
-                        if let Some(ours) = ours.filter(|ours| ours.rows != insight.rows) {
+                    let (seconds, rss) = measure(
+                        Command::new(&binary).arg("report").arg("--sql").arg(&catalog.dir).arg("--output").arg(&output),
+                        &[],
+                        &step_log,
+                    )?;
+                    steps.push(step(size, limit, mode, "report", seconds, rss));
+                    if with_baseline && position == 0 {
+                        let mut runs = Vec::new();
+                        for repeat in 1..=repeats {
                             eprintln!(
-                                "warning: {} has {} rows here and {} on {}",
-                                insight.name, ours.rows, insight.rows, result.engine
+                                "baseline: DuckDB on the same input, {size} lines, memory limit {limit} (run {repeat} of {repeats})"
+                            );
+                            let mut baseline = Baseline::prepare(
+                                &args.python,
+                                catalog,
+                                &data,
+                                (&output, &manifest),
+                                &args.work,
+                                args.parallelism,
+                                limit.0.as_deref(),
+                            )?;
+                            let (seconds, rss) = measure(&mut baseline.command, &[], &step_log)?;
+                            runs.push((seconds, rss, baseline.result()?));
+                        }
+                        let peak_rss = runs.iter().map(|(_, rss, _)| *rss).max().unwrap_or(0);
+                        let (seconds, _, result) = median_by(runs, |(seconds, _, _)| *seconds);
+                        if result.curated_lines != manifest.ingest.kept {
+                            eprintln!(
+                                "warning: {} curated lines here and {} on {}",
+                                manifest.ingest.kept, result.curated_lines, result.engine
                             );
                         }
-                        add_insight_seconds(&mut insight_seconds, &insight.name, &column, insight.seconds);
+                        steps.push(step(size, limit, BASELINE_MODE, "ingest", result.curation_seconds, 0));
+                        steps.push(step(size, limit, BASELINE_MODE, "insights", result.seconds, 0));
+                        steps.push(step(size, limit, BASELINE_MODE, "run (ingest + insights)", seconds, peak_rss));
+                        let column = column_name(size, BASELINE_MODE, limit);
+                        for insight in &result.insights {
+                            let ours = manifest.insights.iter().find(|r| r.name == insight.name);
+                            if let Some(ours) = ours.filter(|ours| ours.rows != insight.rows) {
+                                eprintln!(
+                                    "warning: {} has {} rows here and {} on {}",
+                                    insight.name, ours.rows, insight.rows, result.engine
+                                );
+                            }
+                            add_insight_seconds(&mut insight_seconds, &insight.name, &column, insight.seconds);
+                        }
+                        baseline_engine = Some(result.engine);
                     }
-                    baseline_engine = Some(result.engine);
+                    let _ = std::fs::remove_dir_all(&output);
                 }
-                let _ = std::fs::remove_dir_all(&output);
             }
         }
+        Ok(())
+    })();
+    if measured.is_err() && steps.is_empty() {
+        return measured;
     }
-    write_results(&args, &steps, &insight_seconds, baseline_engine.as_deref().map(|engine| (engine, &left_out[..])))
+    write_results(&args, &steps, &insight_seconds, baseline_engine.as_deref().map(|engine| (engine, &left_out[..])))?;
+    measured.context("the bench stopped early; the results hold the steps measured before the failure")
 }
 
 /// The stderr of the step that runs last, kept in the work directory.
