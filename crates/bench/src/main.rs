@@ -96,6 +96,8 @@ mod tests {
         assert_eq!(args.memory_limit, [super::bench::MemoryLimit(None)]);
         let args = BenchArgs::try_parse_from(["insights-bench", "--memory-limit", "none,4GiB"]).unwrap();
         assert_eq!(args.memory_limit.iter().map(|limit| limit.to_string()).collect::<Vec<_>>(), ["none", "4GiB"]);
+        let err = BenchArgs::try_parse_from(["insights-bench", "--memory-limit", "none,"]).unwrap_err().to_string();
+        assert!(err.contains("expected a size such as 4GiB, or none"), "{err}");
         let err = BenchArgs::try_parse_from(["insights-bench", "--repeat", "0"]).unwrap_err().to_string();
         assert!(err.contains("invalid value '0' for '--repeat <REPEAT>'") && err.contains("1.."), "{err}");
     }
