@@ -8,8 +8,9 @@ DuckDB, an embedded single-node SQL engine, with the same threads and
 memory limit: the curation query over the generated Parquet into a curated
 layer partitioned by month (as `insights run` ingests it), then each
 insight over that layer, written to Parquet. It writes seconds and row
-counts, as JSON, to the plan's `result` file. The engine's lifetime-value
-functions are defined in `clv_functions.py`, beside this script.
+counts, as JSON, to the plan's `result` file. The engine's SQL functions
+that the catalog's insights call are defined in `engine_functions.py`,
+beside this script.
 
     python bench/duckdb_baseline.py PLAN.json
 """
@@ -20,7 +21,7 @@ import time
 
 import duckdb
 
-import clv_functions
+import engine_functions
 
 
 # Where DataFusion's SQL and DuckDB's differ, the DuckDB spelling of the same
@@ -40,7 +41,7 @@ DIALECT = [
 def in_duckdb_dialect(sql):
     for datafusion, duckdb_spelling in DIALECT:
         sql = sql.replace(datafusion, duckdb_spelling)
-    return clv_functions.in_list_form(sql)
+    return engine_functions.in_list_form(sql)
 
 
 def quoted(text):
@@ -78,7 +79,7 @@ def main(plan_path):
     with open(plan_path, encoding="utf-8") as f:
         plan = json.load(f)
     con = duckdb.connect()
-    clv_functions.register(con)
+    engine_functions.register(con)
     con.execute(f"set threads = {int(plan['threads'])}")
     con.execute("set preserve_insertion_order = false")
     con.execute(f"set temp_directory = {quoted(plan['scratch'])}")

@@ -1,5 +1,5 @@
 -- name: customer_lifetime_value
--- version: 2
+-- version: 3
 -- description: >
 --   What is each customer worth from here on? One row per known customer:
 --   their purchase history as the models see it (frequency: repeat
@@ -63,9 +63,13 @@ monthly_purchases as (
             model.r, model.alpha, model.a, model.b, customers.frequency, customers.recency, customers.t,
             30 * (months.month - 1)
         ) as purchases
-    from customer_purchase_summary as customers
+    -- The months first: the engine holds a cross join's first side and
+    -- streams the second past it in batches. With the customers first each
+    -- batch was one customer's months, and the functions ran on 61 K
+    -- batches of 12 rows (10M lines: the insight 3.5 -> 1.3 s).
+    from months
+    cross join customer_purchase_summary as customers
     cross join model
-    cross join months
 ),
 
 -- Each month's discounted purchases are rounded to 15 decimals and summed

@@ -1,5 +1,5 @@
 -- name: product_affinity
--- version: 6
+-- version: 7
 -- description: >
 --   Which products are bought together? One row per pair of products
 --   (product_a before product_b by code) that are together in at least
@@ -64,28 +64,25 @@ basket_tails as (
     from basket_positions
 ),
 
--- The tails grouped by their first product: the window partitions and
--- sorts them by number_a, so the count below holds one first product's
--- partners at a time instead of every pair in one hash table (at 10M
--- lines 105 M pair rows in 18 M distinct pairs, which missed the cache on
--- nearly every row). `tail_number >= 1` is always true; it keeps the
--- window, and with it the order, in the plan.
-tails_by_first_product as (
-    select number_a, tail, row_number() over (partition by number_a) as tail_number
+-- Per first product: the tail of every order that holds it (and a later
+-- product), one list each. frequent_values (an engine SQL function) counts
+-- the orders each partner occurs in: counting the pairs as rows groups
+-- every pair of every order (at 10M lines 105 M rows in 18 M distinct
+-- pairs; the insight 8.3 -> 6.6 s).
+partner_lists as (
+    select number_a, array_agg(tail) as tails
     from basket_tails
+    group by number_a
 ),
 
-basket_pairs as (
-    select number_a, unnest(tail) as number_b
-    from tails_by_first_product
-    where tail_number >= 1
+partner_counts as (
+    select number_a, unnest(frequent_values(tails, $min_orders)) as partner
+    from partner_lists
 ),
 
 pairs as (
-    select number_a, number_b, count(*) as pair_orders
-    from basket_pairs
-    group by number_a, number_b
-    having count(*) >= $min_orders
+    select number_a, cast(partner['value'] as int) as number_b, partner['count'] as pair_orders
+    from partner_counts
 ),
 
 final as (

@@ -4,8 +4,8 @@
 //! the same run turns noisy seconds into a ratio that means something
 //! ("beat a single-node engine").
 //!
-//! The work is done by `bench/duckdb_baseline.py` and the lifetime-value
-//! functions of `bench/clv_functions.py` (embedded in this binary);
+//! The work is done by `bench/duckdb_baseline.py` and the engine SQL
+//! functions of `bench/engine_functions.py` (embedded in this binary);
 //! this module writes its plan: the input, the curation query, and every
 //! staging model and insight in dependency order with its parameters bound
 //! as literals.
@@ -19,9 +19,9 @@ use insights_engine::Manifest;
 use serde::Deserialize;
 
 const SCRIPT: &str = include_str!("../../../bench/duckdb_baseline.py");
-/// The engine's lifetime-value functions for DuckDB, which the script
-/// imports from beside it.
-const CLV_FUNCTIONS: &str = include_str!("../../../bench/clv_functions.py");
+/// The engine's SQL functions for DuckDB, which the script imports from
+/// beside it.
+const ENGINE_FUNCTIONS: &str = include_str!("../../../bench/engine_functions.py");
 
 /// What the script reports.
 #[derive(Debug, Deserialize)]
@@ -67,9 +67,16 @@ pub struct Baseline {
 }
 
 /// The engine's own SQL functions that `duckdb_baseline.py` defines for
-/// DuckDB too (the lifetime-value models, with NumPy and SciPy).
-pub const BASELINE_FUNCTIONS: [&str; 5] =
-    ["bgnbd_fit", "gamma_gamma_fit", "bgnbd_p_alive", "bgnbd_expected_purchases", "gamma_gamma_expected_value"];
+/// DuckDB too, with NumPy and SciPy (the lifetime-value models, and the
+/// counting of product_affinity's partners).
+pub const BASELINE_FUNCTIONS: [&str; 6] = [
+    "bgnbd_fit",
+    "gamma_gamma_fit",
+    "bgnbd_p_alive",
+    "bgnbd_expected_purchases",
+    "gamma_gamma_expected_value",
+    "frequent_values",
+];
 
 /// The models that call an engine SQL function the baseline has no
 /// version of (pair counting, basket offers), and the models that read
@@ -152,7 +159,7 @@ impl Baseline {
         std::fs::write(&plan_path, serde_json::to_string_pretty(&plan)?)?;
         let script = dir.join("duckdb_baseline.py");
         std::fs::write(&script, SCRIPT)?;
-        std::fs::write(dir.join("clv_functions.py"), CLV_FUNCTIONS)?;
+        std::fs::write(dir.join("engine_functions.py"), ENGINE_FUNCTIONS)?;
         let mut command = Command::new(python);
         command.arg(script).arg(plan_path);
         Ok(Baseline { command, result })

@@ -67,7 +67,9 @@ pub struct ExecutorOptions {
     pub concurrent_tasks: usize,
     /// Shuffle files; a fresh temporary directory when not set.
     pub work_dir: Option<String>,
-    /// Bytes of memory for query execution before spilling to disk.
+    /// Bytes of memory for query execution before spilling to disk, shared
+    /// out among the task slots; 0: unbounded; `None`: Ballista's default,
+    /// most of the host's (or container's) memory.
     pub memory_limit: Option<u64>,
     pub storage: StorageOptions,
     /// Mutual TLS on every connection; `None`: plain text.

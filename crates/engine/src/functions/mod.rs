@@ -1,13 +1,15 @@
 //! SQL functions for what SQL cannot say at an acceptable cost: fitting and
 //! applying the lifetime-value models (`insights_models`), counting the
-//! pairs within lists that basket_rules needs, and matching baskets with
-//! rules for product_recommendations. Every session the engine
-//! makes registers them — a run's, `insights query` and `shell`, the
-//! scheduler's and every executor's — so a plan that names them can be
-//! decoded wherever it runs. Documented for analysts in docs/functions.md.
+//! values and pairs within lists that product_affinity and basket_rules
+//! need, and matching baskets with rules for product_recommendations.
+//! Every session the engine makes registers them — a run's, `insights
+//! query` and `shell`, the scheduler's and every executor's — so a plan
+//! that names them can be decoded wherever it runs. Documented for
+//! analysts in docs/functions.md.
 
 mod baskets;
 mod fits;
+mod frequent_values;
 mod offers;
 mod predictions;
 mod values;
@@ -27,9 +29,10 @@ pub(crate) fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
 }
 
 /// `bgnbd_p_alive`, `bgnbd_expected_purchases`, `gamma_gamma_expected_value`,
-/// `frequent_pairs`, `basket_offers`.
+/// `frequent_values`, `frequent_pairs`, `basket_offers`.
 pub(crate) fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
     let mut functions: Vec<Arc<ScalarUDF>> = predictions::all().into_iter().map(Arc::new).collect();
+    functions.push(Arc::new(ScalarUDF::from(frequent_values::FrequentValues::new())));
     functions.push(Arc::new(ScalarUDF::from(baskets::FrequentPairs::new())));
     functions.push(Arc::new(ScalarUDF::from(offers::BasketOffers::new())));
     functions
