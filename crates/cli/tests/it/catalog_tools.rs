@@ -20,7 +20,7 @@ fn copy_catalog(dir: &Path) {
 fn the_committed_catalog_checks_clean_and_its_lock_is_current() {
     let stdout = insights(&repo(), &["check"]).ok();
     assert!(stdout.contains("ok     top_products v3"), "{stdout}");
-    assert!(stdout.contains("catalog ok: 24 files planned, catalog.lock in step"), "{stdout}");
+    assert!(stdout.contains("catalog ok: 25 files planned, catalog.lock in step"), "{stdout}");
 }
 
 #[test]
@@ -76,7 +76,7 @@ fn changing_sql_without_a_version_bump_is_an_error_until_bumped_and_locked() {
     std::fs::write(&path, bumped).unwrap();
     let err = insights(dir.path(), &["check"]).err();
     assert!(err.contains(&format!("`country_sales` v{} is not in catalog.lock", version + 1)), "{err}");
-    assert!(insights(dir.path(), &["lock"]).ok().contains("locked 25 files"));
+    assert!(insights(dir.path(), &["lock"]).ok().contains("locked 26 files"));
     insights(dir.path(), &["check"]).ok();
     let stdout = insights(
         dir.path(),

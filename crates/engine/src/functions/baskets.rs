@@ -13,15 +13,14 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array, ListArray, StructArray};
-use datafusion::arrow::buffer::OffsetBuffer;
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array, ListArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Fields, Int64Type};
 use datafusion::common::{HashMap, exec_err, plan_err};
 use datafusion::error::Result;
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility};
 
-use super::values::{ValueIndex, list_of, push_values, value_type};
+use super::values::{ValueIndex, list_of, lists_and_min_count, lists_of_structs, push_values, value_type};
 
 const NAME: &str = "frequent_pairs";
 
@@ -68,17 +67,7 @@ impl ScalarUDFImpl for FrequentPairs {
                 );
             }
         };
-        let inner = match lists {
-            DataType::List(outer) => value_type(outer.data_type()),
-            _ => None,
-        };
-        let Some(inner) = inner else {
-            return plan_err!("{NAME}: argument 1 (lists) must be a list of lists of integers, found {lists}");
-        };
-        if !(min_count.is_integer() || min_count.is_null()) {
-            return plan_err!("{NAME}: argument 2 (min_count) must be an integer, found {min_count}");
-        }
-        let mut coerced = vec![list_of(list_of(inner)), DataType::Int64];
+        let mut coerced = lists_and_min_count(NAME, lists, min_count)?;
         if let Some(among) = among {
             let Some(values) = value_type(among) else {
                 return plan_err!("{NAME}: argument 3 (among) must be a list of integers, found {among}");
@@ -127,10 +116,7 @@ impl ScalarUDFImpl for FrequentPairs {
             Arc::new(Int64Array::from(second)),
             Arc::new(Int64Array::from(count)),
         ];
-        let pairs = StructArray::try_new(pair_fields(), columns, None)?;
-        let item = Arc::new(Field::new_list_field(DataType::Struct(pair_fields()), true));
-        let list = ListArray::try_new(item, OffsetBuffer::from_lengths(lengths), Arc::new(pairs), Some(valid.into()))?;
-        Ok(ColumnarValue::Array(Arc::new(list)))
+        Ok(ColumnarValue::Array(lists_of_structs(pair_fields(), columns, lengths, valid)?))
     }
 }
 
@@ -220,15 +206,7 @@ impl PairTable {
 
 #[cfg(test)]
 mod tests {
-    use datafusion::arrow::array::AsArray;
-    use datafusion::prelude::SessionContext;
-
-    async fn pairs(query: &str) -> datafusion::error::Result<String> {
-        let ctx = SessionContext::new();
-        crate::functions::register_in(&ctx).expect("registers");
-        let batches = ctx.sql(query).await?.collect().await?;
-        Ok(datafusion::arrow::util::display::array_value_to_string(batches[0].column(0).as_list::<i32>(), 0)?)
-    }
+    use crate::functions::first_value_displayed as pairs;
 
     #[tokio::test]
     async fn counts_the_pairs_of_values_within_lists() {

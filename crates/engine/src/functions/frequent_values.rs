@@ -9,15 +9,14 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array, ListArray, StructArray};
-use datafusion::arrow::buffer::OffsetBuffer;
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array, ListArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Fields, Int64Type};
 use datafusion::common::{HashMap, plan_err};
 use datafusion::error::Result;
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility};
 
-use super::values::{list_of, value_type};
+use super::values::{lists_and_min_count, lists_of_structs};
 
 const NAME: &str = "frequent_values";
 
@@ -49,17 +48,7 @@ impl ScalarUDFImpl for FrequentValues {
         let [lists, min_count] = arg_types else {
             return plan_err!("{NAME}: expected (lists, min_count), found {} arguments", arg_types.len());
         };
-        let inner = match lists {
-            DataType::List(outer) => value_type(outer.data_type()),
-            _ => None,
-        };
-        let Some(inner) = inner else {
-            return plan_err!("{NAME}: argument 1 (lists) must be a list of lists of integers, found {lists}");
-        };
-        if !(min_count.is_integer() || min_count.is_null()) {
-            return plan_err!("{NAME}: argument 2 (min_count) must be an integer, found {min_count}");
-        }
-        Ok(vec![list_of(list_of(inner)), DataType::Int64])
+        lists_and_min_count(NAME, lists, min_count)
     }
 
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
@@ -89,10 +78,7 @@ impl ScalarUDFImpl for FrequentValues {
             valid.push(true);
         }
         let columns: Vec<ArrayRef> = vec![Arc::new(Int64Array::from(values)), Arc::new(Int64Array::from(counts))];
-        let values = StructArray::try_new(value_fields(), columns, None)?;
-        let item = Arc::new(Field::new_list_field(DataType::Struct(value_fields()), true));
-        let list = ListArray::try_new(item, OffsetBuffer::from_lengths(lengths), Arc::new(values), Some(valid.into()))?;
-        Ok(ColumnarValue::Array(Arc::new(list)))
+        Ok(ColumnarValue::Array(lists_of_structs(value_fields(), columns, lengths, valid)?))
     }
 }
 
@@ -190,15 +176,7 @@ impl ValueCounter {
 
 #[cfg(test)]
 mod tests {
-    use datafusion::arrow::array::AsArray;
-    use datafusion::prelude::SessionContext;
-
-    async fn values(query: &str) -> datafusion::error::Result<String> {
-        let ctx = SessionContext::new();
-        crate::functions::register_in(&ctx).expect("registers");
-        let batches = ctx.sql(query).await?.collect().await?;
-        Ok(datafusion::arrow::util::display::array_value_to_string(batches[0].column(0).as_list::<i32>(), 0)?)
-    }
+    use crate::functions::first_value_displayed as values;
 
     #[tokio::test]
     async fn counts_the_lists_that_hold_each_value() {

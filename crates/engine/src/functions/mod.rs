@@ -84,3 +84,14 @@ fn coerce_numbers(function: &str, names: &[&str], counts: &[&str], types: &[Data
 fn domain_error(function: &str, error: insights_models::ModelError) -> DataFusionError {
     DataFusionError::Execution(format!("{function}: {error}"))
 }
+
+/// The first value of `query`'s first column as Arrow displays it (a null
+/// as nothing), in a session with the engine's functions: what the list
+/// functions' tests compare.
+#[cfg(test)]
+async fn first_value_displayed(query: &str) -> Result<String> {
+    let ctx = SessionContext::new();
+    register_in(&ctx)?;
+    let batches = ctx.sql(query).await?.collect().await?;
+    Ok(datafusion::arrow::util::display::array_value_to_string(batches[0].column(0), 0)?)
+}

@@ -2,9 +2,11 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray};
-use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Int64Type};
-use datafusion::common::HashMap;
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, ListArray, StructArray};
+use datafusion::arrow::buffer::OffsetBuffer;
+use datafusion::arrow::datatypes::{DataType, Field, Fields, Int32Type, Int64Type};
+use datafusion::common::{HashMap, plan_err};
+use datafusion::error::Result;
 
 /// The integer type values are read as: Int32 stays (product numbers are
 /// ints, and casting every list of every order would copy them), any other
@@ -20,6 +22,36 @@ pub(super) fn value_type(list: &DataType) -> Option<DataType> {
 
 pub(super) fn list_of(ty: DataType) -> DataType {
     DataType::List(Arc::new(Field::new_list_field(ty, true)))
+}
+
+/// What `function`'s first two arguments are read as: `lists` a list of
+/// lists of integers, `min_count` an integer; anything else is a planning
+/// error naming the argument.
+pub(super) fn lists_and_min_count(function: &str, lists: &DataType, min_count: &DataType) -> Result<Vec<DataType>> {
+    let inner = match lists {
+        DataType::List(outer) => value_type(outer.data_type()),
+        _ => None,
+    };
+    let Some(inner) = inner else {
+        return plan_err!("{function}: argument 1 (lists) must be a list of lists of integers, found {lists}");
+    };
+    if !(min_count.is_integer() || min_count.is_null()) {
+        return plan_err!("{function}: argument 2 (min_count) must be an integer, found {min_count}");
+    }
+    Ok(vec![list_of(list_of(inner)), DataType::Int64])
+}
+
+/// One list of structs (`fields`, of `columns`) per row: `lengths[i]`
+/// structs each, null where `valid[i]` is false.
+pub(super) fn lists_of_structs(
+    fields: Fields,
+    columns: Vec<ArrayRef>,
+    lengths: Vec<usize>,
+    valid: Vec<bool>,
+) -> Result<ArrayRef> {
+    let structs = StructArray::try_new(fields.clone(), columns, None)?;
+    let item = Arc::new(Field::new_list_field(DataType::Struct(fields), true));
+    Ok(Arc::new(ListArray::try_new(item, OffsetBuffer::from_lengths(lengths), Arc::new(structs), Some(valid.into()))?))
 }
 
 /// Appends the non-null values of an Int32 or Int64 array to `out`.
