@@ -140,50 +140,53 @@ def gamma_gamma_expected_value(p, q, v, frequency, monetary_value):
 def frequent_values(lists, min_count):
     """Per row, the values in at least `min_count` of its lists, ascending,
     with the number of lists holding each; a value repeated within a list
-    counts once, nulls not at all."""
+    counts once, nulls not at all. Row by row, so that a chunk of rows with
+    hundreds of millions of values is never in memory at once."""
     if isinstance(lists, pa.ChunkedArray):
         lists = pa.concat_arrays(lists.chunks) if lists.num_chunks else pa.array([], lists.type)
     if isinstance(min_count, pa.ChunkedArray):
         min_count = pa.concat_arrays(min_count.chunks) if min_count.num_chunks else pa.array([], pa.int64())
-    rows = len(lists)
     outer = np.asarray(lists.offsets)
     inner_lists = lists.values
-    inner = np.asarray(inner_lists.offsets)[outer[0]:outer[-1] + 1]
+    inner = np.asarray(inner_lists.offsets)
     items = inner_lists.values
-    valid = np.asarray(items.is_valid())[inner[0]:inner[-1]]
-    values = np.asarray(items.fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)[inner[0]:inner[-1]]
-    list_of_value = np.repeat(np.arange(len(inner) - 1), np.diff(inner))
-    row_of_list = np.repeat(np.arange(rows), np.diff(outer))
-    row_of_value = row_of_list[list_of_value]
-    values, list_of_value, row_of_value = values[valid], list_of_value[valid], row_of_value[valid]
-    # Each (list, value) once: sort by list, then value, unless the lists
-    # are ascending without repeats already (as product_affinity's tails).
-    same_list = list_of_value[1:] == list_of_value[:-1]
-    if not np.all(values[1:][same_list] > values[:-1][same_list]):
-        order = np.lexsort((values, list_of_value))
-        values, list_of_value, row_of_value = values[order], list_of_value[order], row_of_value[order]
-        first = np.ones(len(values), dtype=bool)
-        first[1:] = (list_of_value[1:] != list_of_value[:-1]) | (values[1:] != values[:-1])
-        values, row_of_value = values[first], row_of_value[first]
-    # Count (row, value) keys: by offset when they span a short range
-    # (product numbers do), else by sorting.
-    low = values.min() if len(values) else 0
-    span = int(values.max() - low + 1) if len(values) else 1
-    keys = row_of_value * span + (values - low)
-    if rows * span <= max(4 * len(keys), 1 << 16):
-        counts = np.bincount(keys, minlength=rows * span)
-        keys = np.flatnonzero(counts)
-        counts = counts[keys]
-    else:
-        keys, counts = np.unique(keys, return_counts=True)
-    key_rows, key_values = keys // span, keys % span + low
     minimums = np.asarray(min_count.fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)
-    keep = counts >= np.maximum(minimums[key_rows], 1)
-    key_rows, key_values, counts = key_rows[keep], key_values[keep], counts[keep]
-    offsets = np.concatenate([[0], np.cumsum(np.bincount(key_rows, minlength=rows))]).astype(np.int32)
-    found = pa.StructArray.from_arrays([pa.array(key_values, pa.int64()), pa.array(counts, pa.int64())],
-                                       names=["value", "count"])
     null_rows = np.asarray(lists.is_null()) | np.asarray(min_count.is_null())
+    found_values, found_counts, lengths = [], [], []
+    for row in range(len(lists)):
+        first, last = inner[outer[row]], inner[outer[row + 1]]
+        values = np.asarray(items.slice(first, last - first).fill_null(0).to_numpy(zero_copy_only=False),
+                            dtype=np.int64)
+        valid = np.asarray(items.slice(first, last - first).is_valid())
+        list_of_value = np.repeat(np.arange(outer[row + 1] - outer[row]), np.diff(inner[outer[row]:outer[row + 1] + 1]))
+        values, list_of_value = values[valid], list_of_value[valid]
+        if null_rows[row] or len(values) == 0:
+            lengths.append(0)
+            continue
+        # Each (list, value) once, unless the lists are ascending without
+        # repeats already (as product_affinity's tails are).
+        same_list = list_of_value[1:] == list_of_value[:-1]
+        if not np.all(values[1:][same_list] > values[:-1][same_list]):
+            pairs = np.unique(np.stack([list_of_value, values]), axis=1)
+            values = pairs[1]
+        low = values.min()
+        span = int(values.max() - low + 1)
+        if span <= max(4 * len(values), 1 << 16):
+            counts = np.bincount(values - low, minlength=span)
+            distinct = np.flatnonzero(counts)
+            counts = counts[distinct]
+            distinct = distinct + low
+        else:
+            distinct, counts = np.unique(values, return_counts=True)
+        keep = counts >= max(minimums[row], 1)
+        found_values.append(distinct[keep])
+        found_counts.append(counts[keep])
+        lengths.append(int(keep.sum()))
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
+    values = np.concatenate(found_values) if found_values else np.array([], dtype=np.int64)
+    counts = np.concatenate(found_counts) if found_counts else np.array([], dtype=np.int64)
+    found = pa.StructArray.from_arrays([pa.array(values, pa.int64()), pa.array(counts, pa.int64())],
+                                       names=["value", "count"])
     return pa.ListArray.from_arrays(pa.array(offsets), found, mask=pa.array(null_rows))
 
 
