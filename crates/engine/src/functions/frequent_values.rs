@@ -162,7 +162,10 @@ impl ValueCounter {
     fn at_least(self, min_count: u64) -> Vec<(i64, i64)> {
         match self {
             Self::Dense { first, counts, .. } => {
-                (first..).zip(counts).filter(|&(_, n)| n >= min_count).map(|(value, n)| (value, n as i64)).collect()
+                // By offset from the first value: counting up from it would
+                // step past i64::MAX after the last.
+                let values = counts.into_iter().enumerate().filter(|&(_, n)| n >= min_count);
+                values.map(|(offset, n)| (first + offset as i64, n as i64)).collect()
             }
             Self::Sparse(counts) => {
                 let mut out: Vec<(i64, i64)> =
@@ -190,6 +193,10 @@ mod tests {
             values("select frequent_values([[3000000000, 1], [3000000000, -7], [1]], 2)").await.unwrap(),
             "[{value: 1, count: 2}, {value: 3000000000, count: 2}]",
             "values spread wide are counted by hash"
+        );
+        assert_eq!(
+            values("select frequent_values([[9223372036854775807, 9223372036854775806]], 1)").await.unwrap(),
+            "[{value: 9223372036854775806, count: 1}, {value: 9223372036854775807, count: 1}]"
         );
         assert_eq!(
             values("select frequent_values([[arrow_cast(4, 'Int32'), 4]], 0)").await.unwrap(),
