@@ -155,9 +155,9 @@ def frequent_values(lists, min_count):
     found_values, found_counts, lengths = [], [], []
     for row in range(len(lists)):
         first, last = inner[outer[row]], inner[outer[row + 1]]
-        values = np.asarray(items.slice(first, last - first).fill_null(0).to_numpy(zero_copy_only=False),
-                            dtype=np.int64)
-        valid = np.asarray(items.slice(first, last - first).is_valid())
+        row_items = items.slice(first, last - first)
+        values = np.asarray(row_items.fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)
+        valid = np.asarray(row_items.is_valid())
         list_of_value = np.repeat(np.arange(outer[row + 1] - outer[row]), np.diff(inner[outer[row]:outer[row + 1] + 1]))
         values, list_of_value = values[valid], list_of_value[valid]
         if null_rows[row] or len(values) == 0:

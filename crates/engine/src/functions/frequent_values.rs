@@ -86,10 +86,9 @@ impl ScalarUDFImpl for FrequentValues {
 /// with the number of lists that hold each; a value repeated within a list
 /// counts once, nulls not at all.
 fn count_values(lists: &ListArray, min_count: i64) -> Result<Vec<(i64, i64)>> {
-    // Read straight from the lists' shared values: a slice per list costs
-    // more than counting its few values.
-    // The lists of one row are a slice of the column's; their values start
-    // at the first offset.
+    // Read straight from the lists' shared values (a slice per list costs
+    // more than counting its few values). One row's lists are a slice of
+    // the column's: their values start at the first offset.
     let offsets = lists.value_offsets();
     let first = offsets[0] as usize;
     let items = lists.values().slice(first, offsets[lists.len()] as usize - first);
