@@ -204,6 +204,8 @@ mod tests {
         assert_eq!(values("select frequent_values(make_array(make_array(7)), null)").await.unwrap(), "");
         let error = values("select frequent_values(make_array('a'), 1)").await.unwrap_err();
         assert!(error.to_string().contains("must be a list of lists of integers"), "{error}");
+        let error = values("select frequent_values([[1]])").await.unwrap_err();
+        assert!(error.to_string().contains("expected (lists, min_count), found 1 arguments"), "{error}");
         let error = values("select frequent_values([[1]], 'x')").await.unwrap_err();
         assert!(error.to_string().contains("argument 2 (min_count) must be an integer"), "{error}");
     }
