@@ -16,7 +16,7 @@ use insights_catalog::Catalog;
 use insights_local_cluster::{ClusterSpec, LocalCluster};
 
 use crate::BenchArgs;
-use crate::baseline::{Baseline, check_python};
+use crate::baseline::{Baseline, BaselineResult, check_python};
 
 /// One measured step.
 #[derive(Debug, Serialize)]
@@ -98,6 +98,7 @@ pub fn bench(args: BenchArgs, catalog: &Catalog) -> Result<()> {
     let mut steps = Vec::new();
     let mut insight_seconds = InsightSeconds::new();
     let mut baseline_engine = None;
+    let mut failures = Vec::new();
     // Both sides do the same job: with the DuckDB baseline, the runs leave
     // out the insights it cannot run too.
     let left_out = if with_baseline { crate::baseline::beyond_duckdb(catalog) } else { Vec::new() };
@@ -163,32 +164,40 @@ pub fn bench(args: BenchArgs, catalog: &Catalog) -> Result<()> {
                                 args.parallelism,
                                 limit.0.as_deref(),
                             )?;
-                            let (seconds, rss) = measure(&mut baseline.command, &[], &step_log)?;
-                            runs.push((seconds, rss, baseline.result()?));
-                        }
-                        let peak_rss = runs.iter().map(|(_, rss, _)| *rss).max().unwrap_or(0);
-                        let (seconds, _, result) = median_by(runs, |(seconds, _, _)| *seconds);
-                        if result.curated_lines != manifest.ingest.kept {
-                            eprintln!(
-                                "warning: {} curated lines here and {} on {}",
-                                manifest.ingest.kept, result.curated_lines, result.engine
-                            );
-                        }
-                        steps.push(step(size, limit, BASELINE_MODE, "ingest", result.curation_seconds, 0));
-                        steps.push(step(size, limit, BASELINE_MODE, "insights", result.seconds, 0));
-                        steps.push(step(size, limit, BASELINE_MODE, "run (ingest + insights)", seconds, peak_rss));
-                        let column = column_name(size, BASELINE_MODE, limit);
-                        for insight in &result.insights {
-                            let ours = manifest.insights.iter().find(|r| r.name == insight.name);
-                            if let Some(ours) = ours.filter(|ours| ours.rows != insight.rows) {
-                                eprintln!(
-                                    "warning: {} has {} rows here and {} on {}",
-                                    insight.name, ours.rows, insight.rows, result.engine
-                                );
+                            match measure(&mut baseline.command, &[], &step_log) {
+                                Ok((seconds, rss)) => runs.push((seconds, rss, baseline.result()?)),
+                                // A baseline that cannot finish (DuckDB out of
+                                // memory) is a result too: the bench goes on
+                                // without its row.
+                                Err(error) => match error.downcast::<StepFailed>() {
+                                    Ok(failed) => {
+                                        eprintln!("warning: the baseline failed: {}", failed.reason());
+                                        failures.push(BaselineFailure {
+                                            size,
+                                            memory_limit: limit.to_string(),
+                                            reason: failed.reason(),
+                                        });
+                                        runs.clear();
+                                        break;
+                                    }
+                                    Err(error) => return Err(error),
+                                },
                             }
-                            add_insight_seconds(&mut insight_seconds, &insight.name, &column, insight.seconds);
                         }
-                        baseline_engine = Some(result.engine);
+                        if !runs.is_empty() {
+                            let peak_rss = runs.iter().map(|(_, rss, _)| *rss).max().unwrap_or(0);
+                            let (seconds, _, result) = median_by(runs, |(seconds, _, _)| *seconds);
+                            record_baseline(
+                                &mut steps,
+                                &mut insight_seconds,
+                                (size, limit),
+                                &manifest,
+                                seconds,
+                                peak_rss,
+                                &result,
+                            );
+                            baseline_engine = Some(result.engine);
+                        }
                     }
                     let _ = std::fs::remove_dir_all(&output);
                 }
@@ -199,9 +208,83 @@ pub fn bench(args: BenchArgs, catalog: &Catalog) -> Result<()> {
     if measured.is_err() && steps.is_empty() {
         return measured;
     }
-    write_results(&args, &steps, &insight_seconds, baseline_engine.as_deref().map(|engine| (engine, &left_out[..])))?;
+    let baseline = baseline_engine.as_deref().map(|engine| (engine, &left_out[..]));
+    write_results(&args, &steps, &insight_seconds, baseline, &failures)?;
     measured.context("the bench stopped early; the results hold the steps measured before the failure")
 }
+
+/// Records a baseline run (the median of its repeats) beside ours, warning
+/// where its row counts differ from our run's `manifest`.
+fn record_baseline(
+    steps: &mut Vec<Step>,
+    insight_seconds: &mut InsightSeconds,
+    (size, limit): (u64, &MemoryLimit),
+    manifest: &insights_engine::Manifest,
+    seconds: f64,
+    peak_rss: u64,
+    result: &BaselineResult,
+) {
+    if result.curated_lines != manifest.ingest.kept {
+        eprintln!(
+            "warning: {} curated lines here and {} on {}",
+            manifest.ingest.kept, result.curated_lines, result.engine
+        );
+    }
+    steps.push(step(size, limit, BASELINE_MODE, "ingest", result.curation_seconds, 0));
+    steps.push(step(size, limit, BASELINE_MODE, "insights", result.seconds, 0));
+    steps.push(step(size, limit, BASELINE_MODE, "run (ingest + insights)", seconds, peak_rss));
+    let column = column_name(size, BASELINE_MODE, limit);
+    for insight in &result.insights {
+        let ours = manifest.insights.iter().find(|r| r.name == insight.name);
+        if let Some(ours) = ours.filter(|ours| ours.rows != insight.rows) {
+            eprintln!(
+                "warning: {} has {} rows here and {} on {}",
+                insight.name, ours.rows, insight.rows, result.engine
+            );
+        }
+        add_insight_seconds(insight_seconds, &insight.name, &column, insight.seconds);
+    }
+}
+
+/// A baseline run that did not finish, and why.
+#[derive(Debug, Serialize)]
+struct BaselineFailure {
+    size: u64,
+    memory_limit: String,
+    reason: String,
+}
+
+/// A step whose process failed: its exit status and what it wrote to stderr.
+#[derive(Debug)]
+struct StepFailed {
+    command: String,
+    status: std::process::ExitStatus,
+    stderr: String,
+}
+
+impl StepFailed {
+    /// One line for the results: the signal that killed the process, or
+    /// its exit code and the last line it wrote.
+    fn reason(&self) -> String {
+        use std::os::unix::process::ExitStatusExt;
+        match self.status.signal() {
+            Some(9) => "killed (SIGKILL: the kernel's out-of-memory killer, when the machine ran out of memory)".into(),
+            Some(signal) => format!("killed by signal {signal}"),
+            None => {
+                let last = self.stderr.lines().rev().find(|line| !line.trim().is_empty()).unwrap_or("").trim();
+                format!("{}: {last}", self.status)
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for StepFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} failed ({}):\n{}", self.command, self.status, self.stderr)
+    }
+}
+
+impl std::error::Error for StepFailed {}
 
 /// The stderr of the step that runs last, kept in the work directory.
 const STEP_LOG: &str = "step.log";
@@ -330,7 +413,7 @@ fn measure(command: &mut Command, others: &[u32], log: &Path) -> Result<(f64, u6
     let seconds = started.elapsed().as_secs_f64();
     if !status.success() {
         let stderr = std::fs::read_to_string(log).unwrap_or_default();
-        bail!("{command:?} failed:\n{stderr}");
+        return Err(StepFailed { command: format!("{command:?}"), status, stderr }.into());
     }
     Ok((seconds, peak))
 }
@@ -403,6 +486,7 @@ fn write_results(
     steps: &[Step],
     insights: &InsightSeconds,
     baseline: Option<(&str, &[String])>,
+    failures: &[BaselineFailure],
 ) -> Result<()> {
     let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
     let date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC");
@@ -531,6 +615,17 @@ fn write_results(
             }
         }
     }
+    if !failures.is_empty() {
+        md.push_str("\nBaseline runs that did not finish (no ratio for their size and limit):\n\n");
+        for failure in failures {
+            md.push_str(&format!(
+                "- {} lines, memory limit {}: {}\n",
+                insights_ingest::thousands(failure.size),
+                failure.memory_limit,
+                failure.reason
+            ));
+        }
+    }
     if let Some((_, first)) = insights.first() {
         md.push_str("\nSeconds per insight (insights run concurrently, so they overlap):\n\n| insight |");
         for (column, _) in first {
@@ -552,8 +647,13 @@ fn write_results(
     std::fs::create_dir_all(&results)?;
     let md_path = results.join("bench.md");
     std::fs::write(&md_path, &md)?;
-    let json =
-        serde_json::json!({ "date": date.to_string(), "machine": machine(), "profile": profile, "steps": steps });
+    let json = serde_json::json!({
+        "date": date.to_string(),
+        "machine": machine(),
+        "profile": profile,
+        "steps": steps,
+        "baseline_failures": failures,
+    });
     std::fs::write(results.join("bench.json"), serde_json::to_string_pretty(&json)? + "\n")?;
     println!("{md}");
     eprintln!("written to {} and bench.json", md_path.display());
