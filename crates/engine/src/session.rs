@@ -213,22 +213,31 @@ impl Engine {
             // built whole in every task. product_affinity v2's basket
             // self-join was estimated at the number of products (16 K rows
             // at 10M lines) but held every basket (7.6 M rows, 450 MB),
-            // which exhausted the pool. Partitioned joins whose build part is large
-            // turn into sort-merge joins, which spill.
+            // which exhausted the pool. A partitioned join builds one
+            // partition's share in each task.
             config = config.with_ballista_broadcast_join_threshold_bytes(0);
         }
         if options.scheduler.is_none() {
             // The in-process executor's shuffle files never cross a network:
             // compressing them only costs time.
             config.options_mut().set("ballista.shuffle.compression.codec", "none").map_err(EngineError::Session)?;
-            if !saves_memory {
-                // Hash joins: Ballista plans sort-merge joins by default,
-                // because a hash join cannot spill, and its static planner
-                // (standalone's) follows that. With memory to spare they
-                // only cost a sort of the larger side (10M lines: to join
-                // 9.5 M sales to 10 products, product_monthly_trend sorted
-                // the sales, 4.7 -> 1.0 s; product_affinity 11.6 -> 8.1 s).
-                config.options_mut().optimizer.prefer_hash_join = true;
+            // Hash joins: Ballista plans sort-merge joins by default,
+            // because a hash join cannot spill, and its static planner
+            // (standalone's) follows that. They only cost a sort of the
+            // larger side (10M lines: to join 9.5 M sales to 10 products,
+            // product_monthly_trend sorted the sales, 4.7 -> 1.0 s;
+            // product_affinity 11.6 -> 8.1 s; 50M lines under a 4 GiB
+            // limit, where the sorts spilled: product_monthly_trend 30.5 ->
+            // 13.2 s, category_performance 57.2 -> 39.8 s).
+            config.options_mut().optimizer.prefer_hash_join = true;
+            if saves_memory {
+                // Partitioned ones only: a join built whole in every task
+                // (collect-left) is chosen from an estimate of its build
+                // side, which can be far off (see the broadcast threshold
+                // above); partitioned, each task builds its share.
+                config.options_mut().optimizer.hash_join_single_partition_threshold = 0;
+                config.options_mut().optimizer.hash_join_single_partition_threshold_rows = 0;
+            } else {
                 // Ballista turns string views off: an IPC frame of views
                 // carries the whole buffers they point into, which can be
                 // too large for Arrow Flight. The in-process executor reads
