@@ -122,8 +122,10 @@ async fn build(
     create_dir(&curated_dir)?;
     // One month per core: a month's lines are one staging file per reader
     // thread, which its query reads and de-duplicates mostly on one thread.
-    // Under a memory limit one at a time, so each month has the whole pool.
-    let months_at_once = if options.memory_limit.is_some() { 1 } else { reader_threads() };
+    // Under a memory limit too: the months share the pool, each spilling
+    // when its share runs short (50M lines under 4 GiB, one month at a
+    // time: 64 s to curate; side by side: 60 s, at a peak RSS of 1.4 GB).
+    let months_at_once = reader_threads();
     let mut months = futures::stream::iter(largest_first(&staged_months).map(|(index, staged)| {
         let ctx = SessionContext::new_with_config_rt(curation_config(), runtime.clone());
         let files = MonthWriter::new(
