@@ -684,12 +684,32 @@ pub fn default_python() -> PathBuf {
 
 #[cfg(test)]
 mod tests {
-    use super::median_by;
+    use std::process::Command;
+
+    use super::{StepFailed, measure, median_by};
 
     #[test]
     fn median_is_the_middle_run_by_seconds() {
         assert_eq!(median_by(vec![9.0, 4.0, 6.0], |s| *s), 6.0);
         assert_eq!(median_by(vec![9.0, 4.0], |s| *s), 9.0);
         assert_eq!(median_by(vec![5.0], |s| *s), 5.0);
+    }
+
+    /// The reason a failed step gives, from a shell that fails as asked.
+    fn failure_reason(script: &str) -> String {
+        let log = std::env::temp_dir().join(format!("insights-bench-step-{}-{}.log", std::process::id(), script.len()));
+        let error = measure(Command::new("sh").args(["-c", script]), &[], &log).expect_err("the step fails");
+        let _ = std::fs::remove_file(&log);
+        error.downcast::<StepFailed>().expect("a failed step").reason()
+    }
+
+    #[test]
+    fn a_failed_step_names_its_signal_or_its_exit_and_last_words() {
+        assert!(failure_reason("kill -9 $$").starts_with("killed (SIGKILL"));
+        assert_eq!(failure_reason("kill -15 $$"), "killed by signal 15");
+        assert_eq!(
+            failure_reason("echo first >&2; echo 'Out of Memory Error' >&2; exit 3"),
+            "exit status: 3: Out of Memory Error"
+        );
     }
 }
