@@ -103,7 +103,7 @@ impl Settings {
             memory_limit: file
                 .memory_limit
                 .as_deref()
-                .map(parse_size)
+                .map(parse_memory_limit)
                 .transpose()
                 .context("config `ingest.memory_limit`")?,
         })
@@ -120,7 +120,7 @@ impl Settings {
                 None => None,
             },
             scheduler,
-            memory_limit: memory_limit.map(|m| parse_size(m)).transpose().context("memory limit")?,
+            memory_limit: memory_limit.map(|m| parse_memory_limit(m)).transpose().context("memory limit")?,
             connect_timeout: self.connect_timeout(&args.connect),
             ..EngineOptions::default()
         };
@@ -194,7 +194,7 @@ impl Settings {
             .with_context(|| format!("scheduler `{scheduler}`: expected HOST:PORT"))?;
         let scheduler_port = port.parse().with_context(|| format!("scheduler `{scheduler}`: bad port"))?;
         let memory_limit =
-            args.memory_limit.or_else(|| file.memory_limit.clone()).as_deref().map(parse_size).transpose()?;
+            args.memory_limit.or_else(|| file.memory_limit.clone()).as_deref().map(parse_memory_limit).transpose()?;
         let tls = self.tls(&args.tls)?;
         refuse_exposure("the executor", &args.bind, tls.is_some(), args.insecure)?;
         Ok(ExecutorOptions {
@@ -239,6 +239,16 @@ fn refuse_exposure(service: &str, bind: &str, tls: bool, insecure: bool) -> Resu
     Ok(())
 }
 
+/// A memory limit: a size above zero. No limit is no `--memory-limit` at
+/// all; a pool of zero bytes would fail every query on its first batch.
+fn parse_memory_limit(text: &str) -> Result<u64> {
+    let bytes = parse_size(text)?;
+    if bytes == 0 {
+        bail!("`{text}` leaves no memory for queries: give a size such as 4GiB, or leave the limit out for none");
+    }
+    Ok(bytes)
+}
+
 /// `4GiB`, `512MiB`, `1.5G`, `1000000` (bytes).
 fn parse_size(text: &str) -> Result<u64> {
     let text = text.trim();
@@ -258,7 +268,7 @@ fn parse_size(text: &str) -> Result<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_size;
+    use super::{parse_memory_limit, parse_size};
 
     #[test]
     fn parses_sizes() {
@@ -267,5 +277,10 @@ mod tests {
         assert_eq!(parse_size("1000").unwrap(), 1000);
         assert!(parse_size("lots").is_err());
         assert!(parse_size("4 parsecs").is_err());
+        assert_eq!(parse_memory_limit("1GiB").unwrap(), 1 << 30);
+        for nothing in ["0", "0GiB", "-1GiB"] {
+            let error = parse_memory_limit(nothing).unwrap_err().to_string();
+            assert!(error.contains("leaves no memory for queries"), "{nothing}: {error}");
+        }
     }
 }
