@@ -171,11 +171,12 @@ pub fn bench(args: BenchArgs, catalog: &Catalog) -> Result<()> {
                                 // without its row.
                                 Err(error) => match error.downcast::<StepFailed>() {
                                     Ok(failed) => {
-                                        eprintln!("warning: the baseline failed: {}", failed.reason());
+                                        let reason = failed.reason();
+                                        eprintln!("warning: the baseline failed: {reason}");
                                         failures.push(BaselineFailure {
                                             size,
                                             memory_limit: limit.to_string(),
-                                            reason: failed.reason(),
+                                            reason,
                                         });
                                         runs.clear();
                                         break;

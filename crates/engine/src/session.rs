@@ -223,8 +223,8 @@ impl Engine {
             config.options_mut().set("ballista.shuffle.compression.codec", "none").map_err(EngineError::Session)?;
             // Hash joins: Ballista plans sort-merge joins by default,
             // because a hash join cannot spill, and its static planner
-            // (standalone's) follows that. They only cost a sort of the
-            // larger side (10M lines: to join 9.5 M sales to 10 products,
+            // (standalone's) follows that. A sort-merge join sorts the
+            // larger side too (10M lines: to join 9.5 M sales to 10 products,
             // product_monthly_trend sorted the sales, 4.7 -> 1.0 s;
             // product_affinity 11.6 -> 8.1 s; 50M lines under a 4 GiB
             // limit, where the sorts spilled: product_monthly_trend 30.5 ->
